@@ -1,0 +1,62 @@
+"""Sign in with email or username, ignoring case."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.backends import ModelBackend
+from django.http import HttpRequest
+
+
+class EmailOrUsernameBackend(ModelBackend):
+    """ModelBackend that accepts the email or the username, case-insensitively.
+
+    Unknown users still cost one password hash (ModelBackend's dummy hash), so response
+    time does not reveal whether an account exists.
+    """
+
+    def authenticate(
+        self,
+        request: HttpRequest | None,
+        username: str | None = None,
+        password: str | None = None,
+        **kwargs: Any,
+    ):
+        if username is None or password is None:
+            return None
+        User = get_user_model()
+        try:
+            user = User.objects.get_by_login(username)
+        except (User.DoesNotExist, User.MultipleObjectsReturned):
+            User().set_password(password)
+            return None
+        if user.check_password(password) and self.user_can_authenticate(user):
+            return user
+        return None
+
+
+def normalize_login(login: str | None) -> str:
+    """One key per account for counters: ``Bob``, ``bob`` and bob's email are one user.
+
+    A login that names an account maps to that account's lower-cased username; anything
+    else is lower-cased as typed, so unknown names still get counted (and locked).
+    """
+    value = (login or "").strip().lower()[:254]
+    if not value:
+        return ""
+    User = get_user_model()
+    match = (
+        User.objects.filter(email__iexact=value).values_list("username", flat=True).first()
+        if "@" in value
+        else None
+    )
+    return (match or value).lower()
+
+
+def axes_username(request: HttpRequest, credentials: dict | None) -> str:
+    """AXES_USERNAME_CALLABLE: the normalized login of this attempt."""
+    login = (credentials or {}).get("username")
+    if login is None and request is not None:
+        login = request.POST.get("username")
+    return normalize_login(login)

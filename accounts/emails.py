@@ -1,0 +1,46 @@
+"""The one way the panel sends email: render, record in the outbox, queue on commit."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.template.loader import render_to_string
+
+from .models import OutboxEmail
+
+logger = logging.getLogger(__name__)
+
+
+def render_email(template: str, context: dict[str, Any]) -> tuple[str, str, str]:
+    """Render ``emails/<template>_{subject.txt,body.txt,body.html}``."""
+    ctx = {"site_name": settings.SITE_NAME, "site_url": settings.SITE_URL, **context}
+    subject = " ".join(render_to_string(f"emails/{template}_subject.txt", ctx).split())
+    text = render_to_string(f"emails/{template}_body.txt", ctx)
+    html = render_to_string(f"emails/{template}_body.html", ctx)
+    return subject, text, html
+
+
+def send_email(*, to: str, template: str, context: dict[str, Any] | None = None) -> OutboxEmail:
+    """Record an email in the outbox and hand it to Celery once the transaction commits.
+
+    If the broker is unreachable the row stays pending and the periodic re-send task
+    delivers it later: an email is never lost to an outage.
+    """
+    subject, text, html = render_email(template, context or {})
+    email = OutboxEmail.objects.create(
+        recipient=to, template=template, subject=subject, body_text=text, body_html=html
+    )
+    transaction.on_commit(lambda: enqueue(email.pk))
+    return email
+
+
+def enqueue(outbox_id: int) -> None:
+    from .tasks import send_outbox_email
+
+    try:
+        send_outbox_email.delay(outbox_id)
+    except Exception as exc:  # the broker is down: beat will pick the row up
+        logger.warning("email %s left pending: broker unavailable (%s)", outbox_id, type(exc).__name__)

@@ -1,0 +1,90 @@
+"""Users and the email outbox."""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import AbstractUser, UserManager as DjangoUserManager
+from django.db import models
+from django.db.models.functions import Lower
+
+
+class UserManager(DjangoUserManager):
+    def get_by_login(self, login: str) -> "User":
+        """The user whose email or username equals ``login``, ignoring case."""
+        login = (login or "").strip()
+        return self.get(models.Q(email__iexact=login) | models.Q(username__iexact=login))
+
+    def get_by_natural_key(self, username: str) -> "User":
+        return self.get(username__iexact=username)
+
+
+class User(AbstractUser):
+    """A person who signs in. Email and username are unique regardless of case."""
+
+    first_name = None  # type: ignore[assignment]
+    last_name = None  # type: ignore[assignment]
+    full_name = models.CharField("full name", max_length=150)
+    email = models.EmailField("email address", max_length=254)
+    email_verified_at = models.DateTimeField("email verified", null=True, blank=True)
+
+    objects = UserManager()
+
+    REQUIRED_FIELDS = ["email"]
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(Lower("email"), name="user_email_ci_unique"),
+            models.UniqueConstraint(Lower("username"), name="user_username_ci_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return self.username
+
+    @property
+    def email_verified(self) -> bool:
+        return self.email_verified_at is not None
+
+    def get_full_name(self) -> str:
+        return self.full_name or self.username
+
+    def get_short_name(self) -> str:
+        return (self.full_name or self.username).split(" ")[0]
+
+    @property
+    def initials(self) -> str:
+        parts = (self.full_name or self.username or "?").split()
+        return "".join(p[0] for p in parts[:2]).upper()
+
+
+class OutboxEmail(models.Model):
+    """Every email the panel sends, recorded before it is handed to Celery.
+
+    The row survives a broker or SMTP outage: the periodic task re-sends what is still
+    pending. The rendered message is kept so a re-send needs no template context; it
+    may hold a one-time link, so it is cleared once the email is sent.
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        SENT = "sent", "Sent"
+        FAILED = "failed", "Failed"
+
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    recipient = models.EmailField(max_length=254)
+    template = models.CharField(max_length=100)
+    subject = models.CharField(max_length=255)
+    body_text = models.TextField(blank=True)
+    body_html = models.TextField(blank=True)
+    status = models.CharField(
+        max_length=10, choices=Status.choices, default=Status.PENDING, db_index=True
+    )
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    last_attempt_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = "outbox email"
+
+    def __str__(self) -> str:
+        return f"{self.template} to {self.recipient} ({self.status})"

@@ -1,0 +1,29 @@
+"""The tabs of Profile > Settings. Apps register a tab when their feature lands."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.urls import reverse
+
+
+@dataclass(frozen=True)
+class Tab:
+    key: str
+    label: str
+    url_name: str
+
+
+_TABS: list[Tab] = [Tab("security", "Security", "accounts:settings_security")]
+
+
+def register_tab(key: str, label: str, url_name: str) -> None:
+    if all(t.key != key for t in _TABS):
+        _TABS.append(Tab(key, label, url_name))
+
+
+def settings_tabs(active: str) -> list[dict]:
+    return [
+        {"key": t.key, "label": t.label, "url": reverse(t.url_name), "active": t.key == active}
+        for t in _TABS
+    ]

@@ -1,0 +1,107 @@
+"""Shared fixtures: user factory, personas, the browser, and the no-skip guard."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from django.utils import timezone
+
+# Playwright runs an event loop in the test thread; Django's ORM refuses to run there
+# unless told that this is intended (it is: the live server runs in its own thread).
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+PASSWORD = "correct horse battery staple 42"
+
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture
+def password() -> str:
+    return PASSWORD
+
+
+@pytest.fixture
+def user_factory(db):
+    from accounts.models import User
+
+    counter = {"n": 0}
+
+    def make(
+        username: str | None = None,
+        *,
+        email: str | None = None,
+        password: str = PASSWORD,
+        verified: bool = True,
+        **extra,
+    ) -> User:
+        counter["n"] += 1
+        username = username or f"user{counter['n']}"
+        user = User(
+            username=username,
+            email=email or f"{username}@example.com",
+            full_name=extra.pop("full_name", username.title()),
+            email_verified_at=timezone.now() if verified else None,
+            **extra,
+        )
+        user.set_password(password)
+        user.save()
+        return user
+
+    return make
+
+
+@pytest.fixture
+def alice(user_factory):
+    return user_factory("alice", full_name="Alice Owner")
+
+
+@pytest.fixture
+def bob(user_factory):
+    return user_factory("bob", full_name="Bob Member")
+
+
+@pytest.fixture
+def charlie(user_factory):
+    return user_factory("charlie", full_name="Charlie Outsider")
+
+
+@pytest.fixture
+def alice_client(client, alice):
+    client.force_login(alice)
+    return client
+
+
+# --- Browser --------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    return {
+        **browser_type_launch_args,
+        "executable_path": "/usr/bin/chromium",
+        "args": CHROMIUM_ARGS,
+    }
+
+
+# --- No test may pass by being skipped --------------------------------------------------
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """With PANEL_FORBID_SKIPS=1 (CI), a skipped test fails the run."""
+    if os.environ.get("PANEL_FORBID_SKIPS") != "1":
+        return
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    skipped = len(reporter.stats.get("skipped", [])) if reporter else 0
+    if skipped and session.exitstatus == 0:
+        reporter.write_line(f"FAILED: {skipped} test(s) skipped; CI forbids skips.", red=True)
+        session.exitstatus = 1

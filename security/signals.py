@@ -1,0 +1,1 @@
+"""Connects auth signals to the audit trail and the lockout (glue only, no logic)."""

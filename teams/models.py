@@ -1,0 +1,1 @@
+"""Teams, memberships and roles arrive with the Teams issue (see ROADMAP)."""
