@@ -1,0 +1,3 @@
+"""Tracked sessions, trusted devices, suspicious sign-ins."""
+
+__all__: list[str] = []
