@@ -11,6 +11,9 @@ from django.utils import timezone
 # unless told that this is intended (it is: the live server runs in its own thread).
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
+# The two legs (SQLite; services): deselection, the Celery worker and the SMTP sink.
+pytest_plugins = ["panel.tests.plugin"]
+
 PASSWORD = "correct horse battery staple 42"
 
 CHROMIUM_ARGS = [

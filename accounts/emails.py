@@ -15,7 +15,10 @@ logger = logging.getLogger(__name__)
 
 
 def render_email(template: str, context: dict[str, Any]) -> tuple[str, str, str]:
-    """Render ``emails/<template>_{subject.txt,body.txt,body.html}``."""
+    """Render ``emails/<template>_{subject.txt,body.txt,body.html}``.
+
+    The subject is folded onto one line: a header never carries a line break.
+    """
     ctx = {"site_name": settings.SITE_NAME, "site_url": settings.SITE_URL, **context}
     subject = " ".join(render_to_string(f"emails/{template}_subject.txt", ctx).split())
     text = render_to_string(f"emails/{template}_body.txt", ctx)
@@ -26,21 +29,27 @@ def render_email(template: str, context: dict[str, Any]) -> tuple[str, str, str]
 def send_email(*, to: str, template: str, context: dict[str, Any] | None = None) -> OutboxEmail:
     """Record an email in the outbox and hand it to Celery once the transaction commits.
 
-    If the broker is unreachable the row stays pending and the periodic re-send task
-    delivers it later: an email is never lost to an outage.
+    Called inside a service's ``transaction.atomic()``, nothing is queued if the
+    transaction rolls back. If the broker is unreachable the row stays pending and the
+    periodic re-send delivers it later: an email is never lost to an outage.
     """
+    if not to or "\r" in to or "\n" in to:
+        raise ValueError("send_email needs one recipient address without line breaks.")
     subject, text, html = render_email(template, context or {})
     email = OutboxEmail.objects.create(
-        recipient=to, template=template, subject=subject, body_text=text, body_html=html
+        recipient=to, template=template, subject=subject[:255], body_text=text, body_html=html
     )
     transaction.on_commit(lambda: enqueue(email.pk))
     return email
 
 
 def enqueue(outbox_id: int) -> None:
+    """Hand one outbox row to the send task; a broker outage leaves it pending."""
     from .tasks import send_outbox_email
 
     try:
         send_outbox_email.delay(outbox_id)
     except Exception as exc:  # the broker is down: beat will pick the row up
-        logger.warning("email %s left pending: broker unavailable (%s)", outbox_id, type(exc).__name__)
+        logger.warning(
+            "email %s left pending: broker unavailable (%s)", outbox_id, type(exc).__name__
+        )

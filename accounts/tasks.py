@@ -1,4 +1,10 @@
-"""Celery tasks that deliver the outbox."""
+"""Celery tasks that deliver the outbox.
+
+Delivery is at least once: a row is claimed with one conditional UPDATE (no lock is held
+while the SMTP server is talked to, which on SQLite would block every writer), sent, then
+marked sent. A worker that dies between the SMTP server's "250 OK" and the mark sends
+that email again after the lease; that is the price of never losing one.
+"""
 
 from __future__ import annotations
 
@@ -8,83 +14,139 @@ from datetime import timedelta
 from celery import shared_task
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
-from django.db import transaction
+from django.db.models import F, Q
 from django.utils import timezone
 
 from .models import OutboxEmail
 
 logger = logging.getLogger(__name__)
 
-# A pending email untouched for this long is re-queued by the periodic task.
-RESEND_AFTER = timedelta(minutes=2)
+# How long a claimed row belongs to the worker that claimed it. Longer than any single
+# SMTP conversation (EMAIL_TIMEOUT bounds each socket operation); a row still pending
+# after it is fair game for the periodic re-send.
+LEASE = timedelta(minutes=5)
+# Longest wait between two attempts of the task's own retries.
+MAX_BACKOFF = 600
 
 
-def _backoff(attempts: int) -> int:
-    """Seconds before retry number ``attempts``: 10, 20, 40, ... capped at 10 minutes."""
-    return min(10 * 2 ** max(attempts - 1, 0), 600)
+def backoff(attempts: int) -> int:
+    """Seconds before the retry that follows attempt ``attempts``: 10, 20, 40, ... <= 10 min."""
+    return min(10 * 2 ** max(attempts - 1, 0), MAX_BACKOFF)
 
 
-@shared_task(bind=True, max_retries=None, acks_late=True)
-def send_outbox_email(self, outbox_id: int) -> str:
+def _claim(outbox_id: int, after_attempt: int | None) -> int | None:
+    """Take the row for one attempt; return the attempt number, or None if not ours.
+
+    The row is ours when it is pending and nobody is sending it: never tried, its lease
+    ran out, or this is the retry that the attempt ``after_attempt`` scheduled (and no
+    one else has tried since). The UPDATE's WHERE makes the claim atomic on PostgreSQL
+    and SQLite alike: of two concurrent claimers, one updates the row, the other none.
+    """
+    now = timezone.now()
+    free = Q(last_attempt_at__isnull=True) | Q(last_attempt_at__lt=now - LEASE)
+    if after_attempt is not None:
+        free |= Q(attempts=after_attempt)
+    claimed = (
+        OutboxEmail.objects.filter(pk=outbox_id, status=OutboxEmail.Status.PENDING)
+        .filter(free)
+        .update(attempts=F("attempts") + 1, last_attempt_at=now)
+    )
+    if not claimed:
+        return None
+    return OutboxEmail.objects.values_list("attempts", flat=True).get(pk=outbox_id)
+
+
+def _message(email: OutboxEmail) -> EmailMultiAlternatives:
+    message = EmailMultiAlternatives(
+        subject=email.subject,
+        body=email.body_text,
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        to=[email.recipient],
+    )
+    if email.body_html:
+        message.attach_alternative(email.body_html, "text/html")
+    return message
+
+
+@shared_task(bind=True, max_retries=None, acks_late=True, ignore_result=True)
+def send_outbox_email(self, outbox_id: int, after_attempt: int | None = None) -> str:
     """Send one outbox email; on an SMTP error retry with exponential backoff.
 
-    The row is locked while it is sent so that a retry and the periodic re-send never
-    deliver the same email twice.
+    Returns "sent", "retrying", "pending" (eager mode: left for the periodic re-send),
+    "failed" (EMAIL_MAX_ATTEMPTS reached) or "skipped" (already sent, failed, gone, or
+    being sent by someone else).
     """
-    with transaction.atomic():
-        email = OutboxEmail.objects.select_for_update().filter(pk=outbox_id).first()
-        if email is None or email.status != OutboxEmail.Status.PENDING:
-            return "skipped"
-        email.attempts += 1
-        email.last_attempt_at = timezone.now()
-        message = EmailMultiAlternatives(
-            subject=email.subject,
-            body=email.body_text,
-            from_email=settings.DEFAULT_FROM_EMAIL,
-            to=[email.recipient],
+    attempt = _claim(outbox_id, after_attempt)
+    if attempt is None:
+        return "skipped"
+    email = OutboxEmail.objects.get(pk=outbox_id)
+    try:
+        _message(email).send()
+    except Exception as exc:  # SMTP, socket and DNS errors alike
+        # Only the exception's type and text: never the message body, which may carry a
+        # one-time link.
+        error = f"{type(exc).__name__}: {exc}"[:1000]
+        exhausted = attempt >= settings.EMAIL_MAX_ATTEMPTS
+        OutboxEmail.objects.filter(pk=outbox_id, attempts=attempt).update(
+            last_error=error,
+            status=OutboxEmail.Status.FAILED if exhausted else OutboxEmail.Status.PENDING,
         )
-        if email.body_html:
-            message.attach_alternative(email.body_html, "text/html")
-        try:
-            message.send()
-        except Exception as exc:  # SMTP, socket and DNS errors alike
-            # Only the exception's type and text: never the message body, which may
-            # carry a one-time link.
-            email.last_error = f"{type(exc).__name__}: {exc}"[:1000]
-            if email.attempts >= settings.EMAIL_MAX_ATTEMPTS:
-                email.status = OutboxEmail.Status.FAILED
-            email.save()
-            logger.warning(
-                "email %s (%s) attempt %s failed: %s",
-                email.pk,
-                email.template,
-                email.attempts,
-                type(exc).__name__,
-            )
-            retry = email.status == OutboxEmail.Status.PENDING
-        else:
-            email.status = OutboxEmail.Status.SENT
-            email.sent_at = timezone.now()
-            email.last_error = ""
-            # The rendered text may hold a one-time link: keep it only until it is sent.
-            email.body_text = ""
-            email.body_html = ""
-            email.save()
-            return "sent"
-    if retry and not self.request.is_eager:
-        raise self.retry(countdown=_backoff(email.attempts))
-    return "failed"
+        logger.warning(
+            "email %s (%s) attempt %s/%s failed: %s",
+            outbox_id,
+            email.template,
+            attempt,
+            settings.EMAIL_MAX_ATTEMPTS,
+            type(exc).__name__,
+        )
+        if exhausted:
+            return "failed"
+        if self.request.is_eager:
+            # Eager mode runs inside a web request: no sleeping there and no recursive
+            # retry. The row stays pending; the periodic re-send picks it up.
+            return "pending"
+        raise self.retry(
+            countdown=backoff(attempt),
+            args=(outbox_id,),
+            kwargs={"after_attempt": attempt},
+        ) from None
+    # The rendered text may hold a one-time link: keep it only until it is sent.
+    OutboxEmail.objects.filter(pk=outbox_id, attempts=attempt).update(
+        status=OutboxEmail.Status.SENT,
+        sent_at=timezone.now(),
+        last_error="",
+        body_text="",
+        body_html="",
+    )
+    logger.info("email %s (%s) sent on attempt %s", outbox_id, email.template, attempt)
+    return "sent"
 
 
-@shared_task
+@shared_task(ignore_result=True)
 def resend_pending_emails() -> int:
-    """Re-queue pending emails that no worker has touched lately (beat, every minute)."""
-    cutoff = timezone.now() - RESEND_AFTER
+    """Re-queue pending emails that nobody is working on (Celery beat, every minute).
+
+    That is a row whose enqueue never reached the broker (never tried, older than a
+    minute) or whose last attempt's lease has run out (a lost retry or a dead worker).
+    """
+    now = timezone.now()
     ids = list(
-        OutboxEmail.objects.filter(status=OutboxEmail.Status.PENDING, created_at__lt=cutoff)
-        .exclude(last_attempt_at__gt=cutoff)
+        OutboxEmail.objects.filter(status=OutboxEmail.Status.PENDING)
+        .filter(
+            Q(last_attempt_at__isnull=True, created_at__lt=now - timedelta(minutes=1))
+            | Q(last_attempt_at__lt=now - LEASE)
+        )
+        .order_by("created_at")
         .values_list("pk", flat=True)[:500]
     )
+    queued = 0
     for pk in ids:
-        send_outbox_email.delay(pk)
-    return len(ids)
+        try:
+            send_outbox_email.delay(pk)
+        except Exception as exc:  # the broker went away again: the next run retries
+            logger.warning(
+                "re-send stopped after %s: broker unavailable (%s)", queued, type(exc).__name__
+            )
+            break
+        queued += 1
+    return queued

@@ -1,30 +1,61 @@
-"""System checks that refuse unsafe production settings."""
+"""System checks that refuse unsafe or malformed settings.
+
+``manage.py check`` runs the plain checks; ``check --deploy`` adds the deployment ones
+(CI runs the production settings through ``check --deploy --fail-level WARNING``).
+"""
 
 from __future__ import annotations
+
+from urllib.parse import urlsplit
 
 from cryptography.fernet import Fernet
 from django.conf import settings
 from django.core.checks import Error, Tags, Warning, register
 
 
-@register(Tags.security, deploy=True)
-def check_encryption_keys(app_configs, **kwargs):
+@register(Tags.security)
+def check_encryption_keys_are_valid(app_configs, **kwargs):
+    """A key that is set must be a Fernet key, in every environment."""
     errors = []
-    keys = settings.ENCRYPTION_KEYS
-    if not keys:
-        errors.append(
-            Error(
-                "ENCRYPTION_KEYS is empty: two-factor secrets cannot be encrypted.",
-                hint="Set ENCRYPTION_KEYS to one or more Fernet keys (first encrypts).",
-                id="panel.E001",
-            )
-        )
-    for index, key in enumerate(keys):
+    for index, key in enumerate(settings.ENCRYPTION_KEYS):
         try:
             Fernet(key)
-        except Exception:
-            errors.append(Error(f"ENCRYPTION_KEYS[{index}] is not a valid Fernet key.", id="panel.E002"))
+        except (ValueError, TypeError):
+            errors.append(
+                Error(
+                    f"ENCRYPTION_KEYS[{index}] is not a valid Fernet key.",
+                    hint="Generate one with: python -c 'from cryptography.fernet import "
+                    "Fernet; print(Fernet.generate_key().decode())'",
+                    id="panel.E002",
+                )
+            )
     return errors
+
+
+@register(Tags.security, deploy=True)
+def check_encryption_keys_are_set(app_configs, **kwargs):
+    if not settings.ENCRYPTION_KEYS:
+        return [
+            Error(
+                "ENCRYPTION_KEYS is empty: two-factor secrets cannot be encrypted.",
+                hint="Set ENCRYPTION_KEYS to one or more Fernet keys (the first encrypts).",
+                id="panel.E001",
+            )
+        ]
+    return []
+
+
+@register(Tags.security)
+def check_site_url_is_an_address(app_configs, **kwargs):
+    parts = urlsplit(settings.SITE_URL)
+    if parts.scheme not in {"http", "https"} or not parts.hostname:
+        return [
+            Error(
+                "SITE_URL must be an absolute http(s) address such as https://panel.example.com.",
+                id="panel.E004",
+            )
+        ]
+    return []
 
 
 @register(Tags.security, deploy=True)
@@ -43,4 +74,17 @@ def check_site_url(app_configs, **kwargs):
 def check_trusted_proxies(app_configs, **kwargs):
     if settings.TRUSTED_PROXY_COUNT < 0:
         return [Error("TRUSTED_PROXY_COUNT cannot be negative.", id="panel.E003")]
+    return []
+
+
+@register(Tags.security, deploy=True)
+def check_debug_is_off(app_configs, **kwargs):
+    """Django's W018 says the same; this one names the settings module to use."""
+    if settings.DEBUG:
+        return [
+            Error(
+                "DEBUG is on: use DJANGO_SETTINGS_MODULE=panel.settings.prod in production.",
+                id="panel.E005",
+            )
+        ]
     return []

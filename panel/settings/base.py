@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from .env import BASE_DIR, env
+from .env import BASE_DIR, database_url, email_url, env, redis_url
 
 VAR_DIR = BASE_DIR / "var"
 
@@ -58,6 +58,9 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "panel.middleware.SecurityHeadersMiddleware",
     "axes.middleware.AxesMiddleware",
+    # Turns django-ratelimit's Ratelimited into the 429 page (RATELIMIT_VIEW) instead
+    # of a 403.
+    "django_ratelimit.middleware.RatelimitMiddleware",
 ]
 
 ROOT_URLCONF = "panel.urls"
@@ -81,11 +84,7 @@ TEMPLATES = [
 ]
 
 # --- Database -------------------------------------------------------------------------
-DATABASES = {
-    "default": env.db_url(
-        "DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'panel.sqlite3'}"
-    )
-}
+DATABASES = {"default": database_url(default=f"sqlite:///{VAR_DIR / 'panel.sqlite3'}")}
 DATABASES["default"].setdefault("ATOMIC_REQUESTS", False)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL and a busy timeout let the dev server, a Celery eager task and a test's live
@@ -100,12 +99,14 @@ else:
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache, Celery ----------------------------------------------------------------------
-REDIS_URL = env.str("REDIS_URL", default="")
+REDIS_URL = redis_url()
 if REDIS_URL:
     CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
+            # Keeps the cache's keys apart from Celery's queues in the same database.
+            "KEY_PREFIX": "panel",
         }
     }
 else:
@@ -134,8 +135,8 @@ CELERY_BEAT_SCHEDULE = {
 }
 
 # --- Email ----------------------------------------------------------------------------
-_email = env.email_url("EMAIL_URL", default="consolemail://")
-vars().update(_email)
+# smtp://host:port, console or file:///dir (see env.email_url); the console by default.
+vars().update(email_url(default="console://"))
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default=f"{SITE_NAME} <no-reply@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 EMAIL_TIMEOUT = 10
@@ -238,6 +239,29 @@ CONTENT_SECURITY_POLICY = (
     "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
     "frame-ancestors 'none'; object-src 'none'; base-uri 'none'; form-action 'self'"
 )
+
+# --- Sessions, devices, suspicious sign-ins (security/services/sessions.py) ----------
+# Read when code runs (security.services.sessions.policy_for), so tests can override.
+# GeoIP: the GeoLite2 City database shipped by maxminddb-geolite2 (2018, CC BY-SA 3.0,
+# attribution in the footer) unless GEOIP_PATH points at a current one. A missing or
+# unreadable file means "Unknown" locations, one warning, and no location checks.
+try:
+    from _maxminddb_geolite2 import geolite2_database as _geolite2_database
+
+    _GEOIP_DEFAULT = _geolite2_database()
+except ImportError:  # pragma: no cover - the package is a pinned requirement
+    _GEOIP_DEFAULT = ""
+GEOIP_PATH = env.str("GEOIP_PATH", default=_GEOIP_DEFAULT)
+# New-device approval: a sign-in from an unrecognised browser needs an emailed code.
+# A user's very first sign-in trusts its browser without a code (approval is for
+# additional devices).
+NEW_DEVICE_APPROVAL = env.bool("NEW_DEVICE_APPROVAL", default=True)
+# One active session per user: a new sign-in ends the older ones.
+SINGLE_SESSION = env.bool("SINGLE_SESSION", default=False)
+SESSION_IDLE_TIMEOUT = env.int("SESSION_IDLE_TIMEOUT", default=3600)
+SESSION_ABSOLUTE_TIMEOUT = env.int("SESSION_ABSOLUTE_TIMEOUT", default=43200)
+# Hold sign-ins from a new country, impossible travel or after a burst of failures.
+SUSPICIOUS_SIGNIN_CHECKS = env.bool("SUSPICIOUS_SIGNIN_CHECKS", default=True)
 
 # --- Logging --------------------------------------------------------------------------
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")

@@ -11,6 +11,10 @@ if len(SECRET_KEY) < 50:
     raise ImproperlyConfigured("SECRET_KEY must be at least 50 characters in production.")
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS")
 ENCRYPTION_KEYS = env.list("ENCRYPTION_KEYS")
+# Links in emails are built from SITE_URL: production must say where it lives.
+SITE_URL = env.str("SITE_URL").rstrip("/")
+# The panel's own origin is trusted for CSRF even when a proxy terminates TLS.
+CSRF_TRUSTED_ORIGINS = [*CSRF_TRUSTED_ORIGINS, SITE_URL]
 
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
 SECURE_HSTS_SECONDS = 31536000
