@@ -5,8 +5,9 @@ from __future__ import annotations
 from django.core.exceptions import ValidationError
 from zxcvbn import zxcvbn
 
-# zxcvbn is slow on very long input; it only needs a prefix to judge a password.
-_ZXCVBN_MAX = 100
+# zxcvbn is slow on very long input and zxcvbn 4.5 raises ValueError above its default
+# max_length of 72; it only needs a prefix to judge a password.
+_ZXCVBN_MAX = 72
 
 
 def password_strength(password: str, user_inputs: list[str] | None = None) -> dict:

@@ -1,0 +1,369 @@
+"""Account state changes: sign-up, email verification, password reset and change.
+
+Each service runs in one transaction, writes one audit event and queues its email on
+commit (``accounts.emails.send_email``). Nothing secret (a password, a token, a link
+holding a token) is passed to the audit trail or to a log line.
+
+Enumeration: sign-up, "send the link again" and "forgot password" answer the same way
+whether or not an address has an account; the difference only shows in the mailbox of
+the address's owner.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from importlib import import_module
+
+from django.conf import settings
+from django.contrib.auth import update_session_auth_hash
+from django.contrib.auth.hashers import make_password
+from django.core.exceptions import PermissionDenied
+from django.db import IntegrityError, transaction
+from django.http import HttpRequest
+from django.urls import reverse
+from django.utils import timezone
+
+from security.models import AuditEvent
+from security.services.audit import audit
+
+from .emails import send_email
+from .models import OutboxEmail, User
+from .tokens import default_token_generator, make_verification_token, uid_for
+
+logger = logging.getLogger(__name__)
+
+# Names that would look like the panel speaking: a user derived from admin@... gets admin2.
+RESERVED_USERNAMES = frozenset(
+    {"admin", "administrator", "root", "system", "support", "security", "staff", "panel"}
+)
+USERNAME_MAX = 30
+
+
+# --- Links ------------------------------------------------------------------------------
+
+
+def site_link(path: str) -> str:
+    """An absolute link built from settings.SITE_URL, never from the request's Host."""
+    return f"{settings.SITE_URL}{path}"
+
+
+def verification_link(user: User) -> str:
+    return site_link(reverse("accounts:verify", kwargs={"token": make_verification_token(user)}))
+
+
+def password_reset_link(user: User) -> str:
+    return site_link(
+        reverse(
+            "accounts:password_reset_confirm",
+            kwargs={"uidb64": uid_for(user), "token": default_token_generator.make_token(user)},
+        )
+    )
+
+
+# --- Usernames --------------------------------------------------------------------------
+
+
+def username_base(email: str) -> str:
+    """A readable username from an address's local part: ``Jane.Doe+x@`` gives ``jane.doe``."""
+    local = email.split("@", 1)[0].split("+", 1)[0].lower()
+    base = re.sub(r"[^a-z0-9._-]+", "", local).strip("._-")[:USERNAME_MAX] or "user"
+    return base
+
+
+def unique_username(email: str) -> str:
+    """``username_base`` with the lowest free numeric suffix (case-insensitive check)."""
+    base = username_base(email)
+    taken = {
+        name.lower()
+        for name in User.objects.filter(username__istartswith=base).values_list(
+            "username", flat=True
+        )
+    }
+    if base not in taken and base not in RESERVED_USERNAMES:
+        return base
+    n = 2
+    while True:
+        suffix = str(n)
+        candidate = f"{base[: USERNAME_MAX - len(suffix)]}{suffix}"
+        if candidate not in taken:
+            return candidate
+        n += 1
+
+
+# --- Sign-up and verification -----------------------------------------------------------
+
+
+def signup(
+    *,
+    email: str,
+    full_name: str,
+    password: str,
+    request: HttpRequest | None = None,
+    send: bool = True,
+) -> User | None:
+    """Create an unverified account and email its verification link.
+
+    If the address already has an account nothing is created: its owner gets an email
+    saying someone tried to sign up (with a fresh verification link when the address is
+    still unverified), and None is returned. The caller shows the same page either way.
+    ``send=False`` (the per-address rate limit was hit) sends no email.
+    """
+    email = email.strip()
+    existing = User.objects.filter(email__iexact=email).first()
+    if existing is not None:
+        # Spend the same hashing time as a real sign-up so timing does not tell.
+        make_password(password)
+        with transaction.atomic():
+            audit(
+                "signup",
+                request=request,
+                outcome=AuditEvent.Outcome.FAILURE,
+                user=existing,
+                metadata={"reason": "email_taken", "notified": send},
+            )
+            if send and existing.is_active:
+                context = {"user": existing, "login_link": site_link(reverse("accounts:login"))}
+                context["reset_link"] = site_link(reverse("accounts:password_reset"))
+                if not existing.email_verified:
+                    context["verify_link"] = verification_link(existing)
+                send_email(to=existing.email, template="signup_existing", context=context)
+        return None
+
+    for _attempt in range(5):
+        user = User(
+            email=email,
+            full_name=full_name.strip(),
+            username=unique_username(email),
+            email_verified_at=None,
+        )
+        user.set_password(password)
+        try:
+            with transaction.atomic():
+                user.save()
+                audit("signup", request=request, actor=user, user=user)
+                if send:
+                    _send_verification(user)
+        except IntegrityError:
+            # A concurrent sign-up took the username (or the address): try again.
+            if User.objects.filter(email__iexact=email).exists():
+                return None
+            continue
+        return user
+    raise IntegrityError("could not find a free username")
+
+
+def _send_verification(user: User) -> OutboxEmail:
+    hours = settings.EMAIL_VERIFICATION_TIMEOUT // 3600
+    return send_email(
+        to=user.email,
+        template="verify_email",
+        context={"user": user, "link": verification_link(user), "valid_hours": hours},
+    )
+
+
+@transaction.atomic
+def verify_email(*, user: User, request: HttpRequest | None = None) -> User:
+    """Mark the address verified. The verification token dies with this change."""
+    user.email_verified_at = timezone.now()
+    user.save(update_fields=["email_verified_at"])
+    audit("email_verified", request=request, actor=user, user=user)
+    return user
+
+
+def resend_verification(
+    *, email: str, request: HttpRequest | None = None, send: bool = True
+) -> bool:
+    """Send a new verification link if ``email`` names an active, unverified account.
+
+    Returns whether an email was queued; the caller must not reveal it.
+    """
+    user = User.objects.filter(email__iexact=email.strip(), is_active=True).first()
+    if user is None or user.email_verified or not send:
+        return False
+    with transaction.atomic():
+        _send_verification(user)
+        audit("verification_resent", request=request, actor=None, user=user)
+    return True
+
+
+# --- Password reset ---------------------------------------------------------------------
+
+
+def request_password_reset(
+    *, email: str, request: HttpRequest | None = None, send: bool = True
+) -> bool:
+    """Email a reset link (valid PASSWORD_RESET_TIMEOUT, single use) to an active account.
+
+    Returns whether an email was queued; the caller must answer the same either way.
+    Unknown addresses are not audited (nothing to attach the event to).
+    """
+    user = User.objects.filter(email__iexact=email.strip(), is_active=True).first()
+    if user is None:
+        return False
+    # Also for an account without a usable password (created in the admin): the link
+    # is how its owner sets one.
+    sent = send
+    with transaction.atomic():
+        if sent:
+            send_email(
+                to=user.email,
+                template="password_reset",
+                context={
+                    "user": user,
+                    "link": password_reset_link(user),
+                    "valid_minutes": settings.PASSWORD_RESET_TIMEOUT // 60,
+                },
+            )
+        audit(
+            "password_reset_requested",
+            request=request,
+            actor=None,
+            user=user,
+            metadata={"sent": sent},
+        )
+    return sent
+
+
+def reset_password(*, user: User, new_password: str, request: HttpRequest | None = None) -> User:
+    """Set a new password from a reset link. Never signs anyone in.
+
+    Every session of the user ends (the old password's session hash no longer matches,
+    and the rows are deleted). Following the emailed link proved control of the address,
+    so an unverified address becomes verified.
+    """
+    with transaction.atomic():
+        user.set_password(new_password)
+        fields = ["password"]
+        newly_verified = user.email_verified_at is None
+        if newly_verified:
+            user.email_verified_at = timezone.now()
+            fields.append("email_verified_at")
+        user.save(update_fields=fields)
+        ended = end_other_sessions(user)
+        audit(
+            "password_reset",
+            request=request,
+            actor=None,
+            user=user,
+            metadata={"sessions_ended": ended, "email_verified": newly_verified},
+        )
+        _send_password_changed(user, how="reset")
+    return user
+
+
+# --- Password change --------------------------------------------------------------------
+
+
+def change_password(*, user: User, new_password: str, request: HttpRequest) -> User:
+    """Change the signed-in user's password (the caller checked the current one).
+
+    This session stays signed in (with a new key); every other session of the user ends.
+    """
+    if getattr(request, "impersonator", None) is not None:
+        # An administrator acting as the user never sets their password.
+        raise PermissionDenied("A password cannot be changed while impersonating.")
+    with transaction.atomic():
+        user.set_password(new_password)
+        user.save(update_fields=["password"])
+        update_session_auth_hash(request, user)
+        ended = end_other_sessions(user, keep_session_key=request.session.session_key)
+        audit(
+            "password_changed",
+            request=request,
+            actor=user,
+            user=user,
+            metadata={"sessions_ended": ended},
+        )
+        _send_password_changed(user, how="change")
+    return user
+
+
+def password_change_failed(*, user: User, request: HttpRequest) -> None:
+    """Record a refused change (wrong current password): a failed re-authentication."""
+    audit(
+        "password_changed",
+        request=request,
+        outcome=AuditEvent.Outcome.FAILURE,
+        actor=user,
+        user=user,
+        metadata={"reason": "wrong_current_password"},
+    )
+
+
+def _send_password_changed(user: User, *, how: str) -> OutboxEmail:
+    return send_email(
+        to=user.email,
+        template="password_changed",
+        context={
+            "user": user,
+            "how": how,
+            "when": timezone.now(),
+            "reset_link": site_link(reverse("accounts:password_reset")),
+        },
+    )
+
+
+# --- Sessions ---------------------------------------------------------------------------
+
+
+def end_other_sessions(user: User, keep_session_key: str | None = None) -> int:
+    """Delete every stored session of ``user`` except ``keep_session_key``; return the count.
+
+    Changing the password already invalidates other sessions (Django compares each
+    session's hash with the password hash on every request); deleting the rows as well
+    removes them from any session list at once, including a half-finished 2FA sign-in.
+    Session engines without a database model are left to the hash check.
+    """
+    engine = import_module(settings.SESSION_ENGINE)
+    try:
+        Session = engine.SessionStore.get_model_class()
+    except AttributeError:
+        return 0
+    store = engine.SessionStore()
+    uid = str(user.pk)
+    doomed = []
+    for row in Session.objects.filter(expire_date__gt=timezone.now()).iterator():
+        if row.session_key == keep_session_key:
+            continue
+        data = store.decode(row.session_data)
+        pending = data.get("_pending_signin") or {}
+        if data.get("_auth_user_id") == uid or str(pending.get("user_id")) == uid:
+            doomed.append(row.session_key)
+    if doomed:
+        Session.objects.filter(session_key__in=doomed).delete()
+    return len(doomed)
+
+
+# --- Outbox (admin) ---------------------------------------------------------------------
+
+
+def requeue_outbox_emails(*, emails, actor: User | None = None, request=None) -> int:
+    """Queue unsent outbox emails for another attempt (admin "re-send").
+
+    Sent emails are skipped: their body was cleared after delivery (it may have held a
+    one-time link). Failed ones go back to pending with a fresh attempt budget.
+    """
+    from .emails import enqueue
+
+    ids = []
+    with transaction.atomic():
+        for email in emails:
+            if email.status == OutboxEmail.Status.SENT or not email.body_text:
+                continue
+            if email.status == OutboxEmail.Status.FAILED:
+                OutboxEmail.objects.filter(pk=email.pk).update(
+                    status=OutboxEmail.Status.PENDING, attempts=0
+                )
+            ids.append(email.pk)
+        if ids:
+            audit(
+                "outbox_resent",
+                request=request,
+                actor=actor,
+                user=None,
+                metadata={"outbox_ids": ids},
+            )
+        for pk in ids:
+            transaction.on_commit(lambda pk=pk: enqueue(pk))
+    return len(ids)
