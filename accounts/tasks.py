@@ -38,12 +38,13 @@ def _claim(outbox_id: int, after_attempt: int | None) -> int | None:
     """Take the row for one attempt; return the attempt number, or None if not ours.
 
     The row is ours when it is pending and nobody is sending it: never tried, its lease
-    ran out, or this is the retry that the attempt ``after_attempt`` scheduled (and no
-    one else has tried since). The UPDATE's WHERE makes the claim atomic on PostgreSQL
+    ran out, put back by an operator (attempts reset to 0), or this is the retry that
+    the attempt ``after_attempt`` scheduled (and no one else has tried since). The UPDATE's WHERE makes the claim atomic on PostgreSQL
     and SQLite alike: of two concurrent claimers, one updates the row, the other none.
     """
     now = timezone.now()
-    free = Q(last_attempt_at__isnull=True) | Q(last_attempt_at__lt=now - LEASE)
+    # attempts == 0 with an old last_attempt_at: an operator put a failed row back.
+    free = Q(attempts=0) | Q(last_attempt_at__isnull=True) | Q(last_attempt_at__lt=now - LEASE)
     if after_attempt is not None:
         free |= Q(attempts=after_attempt)
     claimed = (

@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.contrib.admin.apps import AdminConfig
 
 
 class PanelConfig(AppConfig):
@@ -7,3 +8,9 @@ class PanelConfig(AppConfig):
 
     def ready(self) -> None:
         from . import checks  # noqa: F401
+
+
+class PanelAdminConfig(AdminConfig):
+    """django.contrib.admin with the panel's site (superusers only, panel sign-in)."""
+
+    default_site = "panel.admin.PanelAdminSite"

@@ -246,3 +246,16 @@ def test_the_subject_is_one_line_even_if_the_template_breaks_it(test_email_templ
         context={"name": "Dana\r\nBcc: eve@example.com", "link": LINK},
     )
     assert "\n" not in email.subject and "\r" not in email.subject
+
+
+def test_a_failed_email_an_operator_puts_back_is_sent_at_once(test_email_templates, mailoutbox):
+    email = queue(test_email_templates)
+    OutboxEmail.objects.filter(pk=email.pk).update(
+        status=OutboxEmail.Status.FAILED, attempts=5, last_attempt_at=timezone.now()
+    )
+    assert send_outbox_email.delay(email.pk).get() == "skipped"
+
+    OutboxEmail.objects.filter(pk=email.pk).update(status=OutboxEmail.Status.PENDING, attempts=0)
+    assert send_outbox_email.delay(email.pk).get() == "sent"
+    assert send_outbox_email.delay(email.pk).get() == "skipped"
+    assert len(mailoutbox) == 1

@@ -26,7 +26,7 @@ SITE_NAME = env.str("SITE_NAME", default="Panel")
 OTP_ISSUER = env.str("OTP_ISSUER", default=SITE_NAME)
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "panel.apps.PanelAdminConfig",  # django.contrib.admin: superusers only
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",

@@ -1,10 +1,19 @@
-"""Write the audit trail. Every state change in the panel calls ``audit()``."""
+"""Write the audit trail. Every state change in the panel calls ``audit()``.
+
+Nothing secret reaches the trail or the log: metadata keys that name a secret
+(passwords, codes, tokens, keys, session keys) are dropped at any depth, whatever the
+caller passes, and every value written to the log line has its control characters
+escaped so that a crafted username cannot forge a second log line.
+"""
 
 from __future__ import annotations
 
+import json
 import logging
+import re
 from typing import Any
 
+from django.core.serializers.json import DjangoJSONEncoder
 from django.http import HttpRequest
 
 from panel.net import client_ip
@@ -13,19 +22,67 @@ from ..models import AuditEvent
 
 logger = logging.getLogger("panel.audit")
 
-# Keys that must never reach the audit trail, whatever a caller passes.
-_SECRET_KEYS = {"password", "password1", "password2", "old_password", "new_password1",
-                "new_password2", "code", "token", "otp_token", "secret", "key", "backup_code"}
+# Metadata keys that are dropped: exact names, and any key containing one of the parts.
+_SECRET_NAMES = {
+    "code",
+    "key",
+    "pin",
+    "otp",
+    "backup_code",
+    "recovery_code",
+    "totp_code",
+    "verification_code",
+    "api_key",
+    "private_key",
+    "session_key",
+    "sessionid",
+    "cookie",
+    "authorization",
+}
+_SECRET_PARTS = ("password", "passwd", "secret", "token", "credential")
 _MAX_UA = 1000
+_MAX_STRING = 500
+_MAX_DEPTH = 4
+_CONTROL = re.compile(r"[\x00-\x1f\x7f\u0085\u2028\u2029]")
 
 
-def _clean(metadata: dict[str, Any] | None) -> dict[str, Any]:
-    clean: dict[str, Any] = {}
-    for key, value in (metadata or {}).items():
-        if key.lower() in _SECRET_KEYS:
-            continue
-        clean[key] = value
-    return clean
+def is_secret_key(key: str) -> bool:
+    name = str(key).lower()
+    return name in _SECRET_NAMES or any(part in name for part in _SECRET_PARTS)
+
+
+def _clean_value(value: Any, depth: int) -> Any:
+    if isinstance(value, dict):
+        if depth >= _MAX_DEPTH:
+            return "…"
+        return {
+            str(k): _clean_value(v, depth + 1) for k, v in value.items() if not is_secret_key(k)
+        }
+    if isinstance(value, list | tuple | set | frozenset):
+        if depth >= _MAX_DEPTH:
+            return "…"
+        return [_clean_value(v, depth + 1) for v in list(value)[:100]]
+    if isinstance(value, str):
+        return value[:_MAX_STRING]
+    if value is None or isinstance(value, bool | int | float):
+        return value
+    # Dates, UUIDs, decimals, lazy strings: their JSON form, else their text.
+    try:
+        encoded = json.loads(json.dumps(value, cls=DjangoJSONEncoder))
+    except (TypeError, ValueError):
+        encoded = str(value)
+    return encoded[:_MAX_STRING] if isinstance(encoded, str) else encoded
+
+
+def clean_metadata(metadata: dict[str, Any] | None) -> dict[str, Any]:
+    """JSON-safe metadata with every secret-named key removed, strings bounded."""
+    return _clean_value(dict(metadata or {}), 0)
+
+
+def escape_for_log(value: Any) -> str:
+    r"""``value`` as one log-safe line: CR, LF and other control characters become \xNN."""
+    text = "-" if value is None else str(value)
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)[:_MAX_STRING]
 
 
 def audit(
@@ -39,11 +96,16 @@ def audit(
     team_id: int | None = None,
     metadata: dict[str, Any] | None = None,
 ) -> AuditEvent:
-    """Record one event. ``actor`` defaults to the signed-in user of ``request``.
+    """Record one event and write one log line. Returns the new event.
 
-    ``user`` is the affected account (defaults to the actor). The impersonator is read
-    from the request when an admin is acting as someone else.
+    ``actor`` defaults to the signed-in user of ``request``; ``user`` is the affected
+    account and defaults to the actor. The impersonator is read from the request
+    (``request.impersonator``) when an admin is acting as someone else. Call it inside
+    the service's ``transaction.atomic()`` so that the event and the change it records
+    commit together.
     """
+    if outcome not in AuditEvent.Outcome.values:
+        raise ValueError(f"Unknown audit outcome {outcome!r}.")
     ip = None
     ua = ""
     if request is not None:
@@ -65,14 +127,15 @@ def audit(
         team_id=team_id,
         ip=ip,
         user_agent=ua,
-        metadata=_clean(metadata),
+        metadata=clean_metadata(metadata),
     )
-    # repr() escapes CR/LF, so a crafted username cannot forge a log line.
     logger.info(
-        "audit action=%s outcome=%s user=%r ip=%s",
-        action,
-        outcome,
-        getattr(user, "username", None),
-        ip,
+        "audit action=%s outcome=%s user=%s actor=%s ip=%s event=%s",
+        escape_for_log(action),
+        escape_for_log(outcome),
+        escape_for_log(getattr(user, "username", None)),
+        escape_for_log(getattr(actor, "username", None)),
+        escape_for_log(ip),
+        event.pk,
     )
     return event

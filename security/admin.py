@@ -1,0 +1,45 @@
+"""Admin for the security app: the audit trail, read-only.
+
+The audit trail is append-only: the admin lists and shows events but offers no add,
+change or delete (not even for superusers), and no bulk action.
+"""
+
+from __future__ import annotations
+
+from django.contrib import admin
+
+from .models import AuditEvent
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(admin.ModelAdmin):
+    list_display = ("created_at", "action", "outcome", "user", "actor", "impersonator", "ip")
+    list_filter = ("action", "outcome", "created_at")
+    search_fields = ("user__username", "user__email", "actor__username", "actor__email", "ip")
+    date_hierarchy = "created_at"
+    list_select_related = ("user", "actor", "impersonator")
+    ordering = ("-created_at", "-id")
+    fields = (
+        "created_at",
+        "action",
+        "outcome",
+        "user",
+        "actor",
+        "impersonator",
+        "team_id",
+        "ip",
+        "user_agent",
+        "metadata",
+    )
+    readonly_fields = fields
+    actions = None
+    show_full_result_count = False
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
