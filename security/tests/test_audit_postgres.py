@@ -21,18 +21,24 @@ def test_the_database_is_postgresql():
 
 
 def test_the_trigger_refuses_an_update_by_raw_sql(event):
-    with pytest.raises(DatabaseError, match="append-only: UPDATE refused"):
-        with transaction.atomic(), connection.cursor() as cursor:
-            cursor.execute(
-                "UPDATE security_auditevent SET action = %s WHERE id = %s", ["forged", event.pk]
-            )
+    with (
+        pytest.raises(DatabaseError, match="append-only: UPDATE refused"),
+        transaction.atomic(),
+        connection.cursor() as cursor,
+    ):
+        cursor.execute(
+            "UPDATE security_auditevent SET action = %s WHERE id = %s", ["forged", event.pk]
+        )
     assert AuditEvent.objects.get(pk=event.pk).action == "signin"
 
 
 def test_the_trigger_refuses_a_delete_by_raw_sql(event):
-    with pytest.raises(DatabaseError, match="append-only: DELETE refused"):
-        with transaction.atomic(), connection.cursor() as cursor:
-            cursor.execute("DELETE FROM security_auditevent WHERE id = %s", [event.pk])
+    with (
+        pytest.raises(DatabaseError, match="append-only: DELETE refused"),
+        transaction.atomic(),
+        connection.cursor() as cursor,
+    ):
+        cursor.execute("DELETE FROM security_auditevent WHERE id = %s", [event.pk])
     assert AuditEvent.objects.filter(pk=event.pk).exists()
 
 
