@@ -2,27 +2,46 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import authenticate
 from django.contrib.auth.decorators import login_not_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
+from django_ratelimit.decorators import ratelimit
 
-from security.services import signin
+from security.lockout import locked_response, ratelimit_ip
+from security.services import lockout, pending, signin
 
 from ..forms import LOGIN_FAILED, LoginForm
 
 
+def _signin_rate(group: str, request: HttpRequest) -> str:
+    return getattr(settings, "SIGNIN_RATE_LIMIT", "30/m")
+
+
 @login_not_required
 @require_http_methods(["GET", "POST"])
+@ratelimit(key=ratelimit_ip, rate=_signin_rate, method="POST", group="signin", block=True)
 def login_view(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated:
         return redirect("dashboard")
     form = LoginForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         login = form.cleaned_data["username"]
+        # The lock is checked before authenticate(): a locked pair costs no password
+        # hash, so a locked-out attacker cannot burn our CPU.
+        lock = lockout.status_for(request, login)
+        if lock.locked:
+            pending.clear(request)
+            return locked_response(request, lock)
         user = authenticate(request, username=login, password=form.cleaned_data["password"])
+        if getattr(request, "axes_locked_out", False):
+            # This failure reached the limit: the axes middleware answers with the
+            # locked page; the form is not shown again.
+            signin.password_failed(request, login=login, user=None)
+            return locked_response(request, lockout.status_for(request, login))
         if user is not None and user.email_verified:
             return signin.password_verified(request, user, next_url=request.GET.get("next"))
         signin.password_failed(request, login=login, user=user)

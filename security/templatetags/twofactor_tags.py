@@ -1,0 +1,26 @@
+"""``{% twofactor_state user as tf %}``: what the Security tab shows about 2FA."""
+
+from __future__ import annotations
+
+from django import template
+
+from ..services import totp
+from ..services.backup_codes import COUNT, LOW_WATERMARK, remaining
+
+register = template.Library()
+
+
+@register.simple_tag
+def twofactor_state(user) -> dict:
+    device = totp.confirmed_device(user)
+    if device is None:
+        return {"enabled": False, "count": COUNT}
+    left = remaining(user)
+    return {
+        "enabled": True,
+        "unreadable": not totp.secret_readable(device),
+        "unreadable_message": totp.UNREADABLE_MESSAGE,
+        "remaining": left,
+        "count": COUNT,
+        "low": left <= LOW_WATERMARK,
+    }
