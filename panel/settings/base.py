@@ -51,6 +51,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # A half-finished sign-in (password right, 2FA pending) reaches only its next step.
+    "security.middleware.PendingSignInMiddleware",
     # Deny by default: a view is public only when marked @login_not_required.
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django_otp.middleware.OTPMiddleware",
@@ -203,6 +205,22 @@ AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "security.lockout.lockout_response"
 AXES_COOLOFF_TIME = timedelta(minutes=10)
 AXES_VERBOSE = False
+
+# --- Two-factor authentication and the escalating lockout (issue 3) ---------------------
+# axes counts failures per (IP, username) within AXES_COOLOFF_TIME (the counting window);
+# the panel's handler decides the lock: 60 s, then 5 min, then 1 h (security.lockout).
+AXES_HANDLER = "security.lockout.PanelAxesHandler"
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+# Per-account ceiling of consecutive failures from any address (NIST SP 800-63B).
+LOCKOUT_ACCOUNT_HARD_LIMIT = env.int("LOCKOUT_ACCOUNT_HARD_LIMIT", default=100)
+# Per-IP rate limits (django-ratelimit) on the sign-in and 2FA POSTs.
+SIGNIN_RATE_LIMIT = env.str("SIGNIN_RATE_LIMIT", default="30/m")
+TWO_FACTOR_RATE_LIMIT = env.str("TWO_FACTOR_RATE_LIMIT", default="30/m")
+# django-otp throttling of one device: 1 s, 2 s, 4 s, ... after failures, capped.
+OTP_THROTTLE_FACTOR = 1
+OTP_THROTTLE_MAX_SECONDS = 15 * 60
+# Backup codes: scrypt cost (N; r=8, p=1), about 40 ms a check here.
+BACKUP_CODE_SCRYPT_N = 2**14
 
 RATELIMIT_USE_CACHE = "default"
 RATELIMIT_VIEW = "panel.views.ratelimited"
