@@ -43,3 +43,6 @@ class AuditEventAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
+
+
+from . import admin_otp  # noqa: E402, F401  (second factors and lockouts)
