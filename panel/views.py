@@ -1,9 +1,19 @@
-"""Error pages and small panel-wide views."""
+"""Error pages and small panel-wide views.
+
+Every error page is templates/error.html in the panel's look, with a status, a title
+and one sentence the visitor can act on; never a traceback or an exception's text.
+"""
 
 from __future__ import annotations
 
+import sys
+
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent
+from django.db import DatabaseError, InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.views.decorators.http import require_GET
 
 
@@ -16,15 +26,29 @@ def _error(request: HttpRequest, status: int, title: str, message: str) -> HttpR
     )
 
 
+def _plain_error(status: int, title: str, message: str) -> HttpResponse:
+    """The error page rendered without the request: no session, user or database.
+
+    For 500 and 503, whose cause may be the database itself.
+    """
+    body = render_to_string(
+        "error.html",
+        {"status": status, "title": title, "message": message, "site_name": settings.SITE_NAME},
+    )
+    return HttpResponse(body, status=status)
+
+
 def bad_request_page(request: HttpRequest, message: str) -> HttpResponse:
     return _error(request, 400, "Bad request", message)
 
 
 def bad_request(request: HttpRequest, exception=None) -> HttpResponse:
-    message = "We could not understand that request."
-    text = str(exception or "")
-    if "too large" in text.lower() or "exceeded" in text.lower():
-        message = "That request was too large."
+    if isinstance(exception, RequestDataTooBig):
+        message = "That request was too large. Forms here take a few kilobytes at most."
+    elif isinstance(exception, TooManyFieldsSent):
+        message = "That form sent too many fields."
+    else:
+        message = "We could not understand that request."
     return _error(request, 400, "Bad request", message)
 
 
@@ -37,8 +61,14 @@ def page_not_found(request: HttpRequest, exception=None) -> HttpResponse:
 
 
 def server_error(request: HttpRequest) -> HttpResponse:
-    return _error(
-        request, 500, "Something went wrong", "An unexpected error occurred. Please try again."
+    """handler500. A database outage is a 503 (try again), anything else a plain 500."""
+    exc = sys.exc_info()[1]
+    if isinstance(exc, OperationalError | InterfaceError) or (
+        isinstance(exc, DatabaseError) and "connection" in str(exc).lower()
+    ):
+        return service_unavailable(request)
+    return _plain_error(
+        500, "Something went wrong", "An unexpected error occurred. Please try again."
     )
 
 
@@ -63,12 +93,11 @@ def ratelimited(request: HttpRequest, exception=None) -> HttpResponse:
     return response
 
 
-def service_unavailable(request: HttpRequest, message: str = "") -> HttpResponse:
-    response = _error(
-        request,
+def service_unavailable(request: HttpRequest | None = None, message: str = "") -> HttpResponse:
+    response = _plain_error(
         503,
         "Temporarily unavailable",
-        message or "The panel is temporarily unavailable. Please try again shortly.",
+        message or "The panel is temporarily unavailable. Please try again in a minute.",
     )
     response["Retry-After"] = "30"
     return response

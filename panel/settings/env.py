@@ -20,8 +20,23 @@ from django.core.exceptions import ImproperlyConfigured
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
 
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off", ""}
+
+
 class Env(environ.Env):
-    """django-environ, with errors that name the variable at fault."""
+    """django-environ, with errors that name the variable at fault and strict booleans."""
+
+    @classmethod
+    def parse_value(cls, value, cast):
+        if cast is bool and isinstance(value, str):
+            # django-environ reads any unknown word as False: a typo must not turn a
+            # safety switch off silently.
+            word = value.strip().lower()
+            if word not in _TRUE | _FALSE:
+                raise ValueError(f"not a boolean (use one of {', '.join(sorted(_TRUE))} or false)")
+            return word in _TRUE
+        return super().parse_value(value, cast)
 
     def get_value(self, var, cast=None, default=environ.Env.NOTSET, parse_default=False):
         try:
