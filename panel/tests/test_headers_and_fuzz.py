@@ -89,7 +89,7 @@ def test_public_forms_never_fail_on_nasty_input(path, alice, settings):
     for value in NASTY:
         for target in [*fields, None]:
             # One nasty field among sensible ones, then every field nasty at once.
-            data = {name: "alice@example.com" for name in fields}
+            data = dict.fromkeys(fields, "alice@example.com")
             if target is None:
                 data = dict.fromkeys(fields, value)
             else:
