@@ -109,7 +109,7 @@ def signup(
     still unverified), and None is returned. The caller shows the same page either way.
     ``send=False`` (the per-address rate limit was hit) sends no email.
     """
-    email = email.strip()
+    email = User.objects.normalize_email(email.strip())  # lower-cases the domain only
     existing = User.objects.filter(email__iexact=email).first()
     if existing is not None:
         # Spend the same hashing time as a real sign-up so timing does not tell.

@@ -65,3 +65,11 @@ def signup_data() -> dict:
         "password1": STRONG,
         "password2": STRONG,
     }
+
+
+@pytest.fixture
+def client_factory(db):
+    """Another browser: ``client_factory()`` is a fresh Client with its own cookies."""
+    from django.test import Client
+
+    return Client

@@ -68,8 +68,13 @@ class ResetConfirmView(PasswordResetConfirmView):
             # form page itself keeps same-origin: with no-referrer, browsers send
             # "Origin: null" on its POST and the CSRF check would refuse it.)
             response["Referrer-Policy"] = "no-referrer"
-        if not self.validlink:
-            response.status_code = 400
+        if not self.validlink and response.status_code == 200:
+            response.status_code = 400  # the "link not valid" page
+        return response
+
+    def form_invalid(self, form):
+        response = super().form_invalid(form)
+        response.status_code = 400
         return response
 
     def form_valid(self, form):
