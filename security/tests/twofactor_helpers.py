@@ -1,0 +1,76 @@
+"""Helpers and fixtures for the two-factor tests (imported by the test modules, so they
+do not collide with other features' fixtures in security/tests/conftest.py).
+
+pyotp is the authenticator: an implementation independent of django-otp's.
+"""
+
+from __future__ import annotations
+
+import base64
+import secrets
+import time
+from dataclasses import dataclass
+
+import pyotp
+import pytest
+from django.urls import reverse
+
+from security.models import EncryptedTOTPDevice
+from security.services.backup_codes import issue_new_set
+
+LOGIN_URL = "/auth/login/"
+TWO_FACTOR_URL = "/auth/2fa/"
+
+
+@pytest.fixture(autouse=True)
+def _cheap_backup_code_hash(settings):
+    # scrypt N=2**14 costs ~40 ms a code; the tests about cost use the real value.
+    settings.BACKUP_CODE_SCRYPT_N = 2**8
+
+
+@dataclass
+class Enrolled:
+    user: object
+    key: bytes
+    codes: list[str]
+    device: EncryptedTOTPDevice
+
+    @property
+    def authenticator(self) -> pyotp.TOTP:
+        return pyotp.TOTP(base64.b32encode(self.key).decode())
+
+    def code(self, at: float | None = None) -> str:
+        return self.authenticator.at(time.time() if at is None else at)
+
+    def next_code(self) -> str:
+        return self.authenticator.at(time.time() + 30)
+
+
+def enroll(user, key: bytes | None = None) -> Enrolled:
+    """Give ``user`` a confirmed authenticator and backup codes (no views, no email)."""
+    key = key or secrets.token_bytes(20)
+    device = EncryptedTOTPDevice(user=user, name="Authenticator app", confirmed=True)
+    device.set_key(key)
+    device.save()
+    codes = issue_new_set(user=user)
+    return Enrolled(user=user, key=key, codes=codes, device=device)
+
+
+def sign_in_password(client, login: str, password: str, **extra):
+    return client.post(LOGIN_URL, {"username": login, "password": password}, **extra)
+
+
+def start_two_factor(client, user, password: str):
+    """Password step for a user with 2FA: the client is left half-signed-in."""
+    response = sign_in_password(client, user.username, password)
+    assert response.status_code == 302
+    assert response["Location"] == reverse("security:twofactor_signin")
+    return response
+
+
+def submit_code(client, code: str, *, backup: bool = False, **extra):
+    if backup:
+        return client.post(
+            TWO_FACTOR_URL + "?method=backup", {"method": "backup", "code": code}, **extra
+        )
+    return client.post(TWO_FACTOR_URL, {"method": "totp", "code": code}, **extra)
