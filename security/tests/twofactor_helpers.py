@@ -13,7 +13,10 @@ from dataclasses import dataclass
 
 import pyotp
 import pytest
+from django.core.cache import cache
 from django.urls import reverse
+
+from accounts.models import OutboxEmail
 
 from security.models import EncryptedTOTPDevice
 from security.services.backup_codes import issue_new_set
@@ -26,6 +29,23 @@ TWO_FACTOR_URL = "/auth/2fa/"
 def _cheap_backup_code_hash(settings):
     # scrypt N=2**14 costs ~40 ms a code; the tests about cost use the real value.
     settings.BACKUP_CODE_SCRYPT_N = 2**8
+
+
+@pytest.fixture(autouse=True)
+def _fresh_rate_limits(db):
+    # django-ratelimit counts in the cache (the database cache here), which a test
+    # rollback does not always reset.
+    cache.clear()
+    yield
+    cache.clear()
+
+
+def emails(template: str | None = None) -> list:
+    """Emails recorded in the panel's outbox (queued to Celery on commit), oldest first."""
+    rows = OutboxEmail.objects.order_by("created_at", "pk")
+    if template:
+        rows = rows.filter(template=template)
+    return list(rows)
 
 
 @dataclass
