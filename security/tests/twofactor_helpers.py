@@ -17,7 +17,6 @@ from django.core.cache import cache
 from django.urls import reverse
 
 from accounts.models import OutboxEmail
-
 from security.models import EncryptedTOTPDevice
 from security.services.backup_codes import issue_new_set
 
