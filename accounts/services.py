@@ -107,7 +107,9 @@ def signup(
     If the address already has an account nothing is created: its owner gets an email
     saying someone tried to sign up (with a fresh verification link when the address is
     still unverified), and None is returned. The caller shows the same page either way.
-    ``send=False`` (the per-address rate limit was hit) sends no email.
+    ``send=False`` (the per-address rate limit was hit) suppresses only that warning
+    email: a new account always gets its verification link, even if earlier attempts
+    with form errors used up the address's budget.
     """
     email = User.objects.normalize_email(email.strip())  # lower-cases the domain only
     existing = User.objects.filter(email__iexact=email).first()
@@ -142,8 +144,7 @@ def signup(
             with transaction.atomic():
                 user.save()
                 audit("signup", request=request, actor=user, user=user)
-                if send:
-                    _send_verification(user)
+                _send_verification(user)
         except IntegrityError:
             # A concurrent sign-up took the username (or the address): try again.
             if User.objects.filter(email__iexact=email).exists():
@@ -240,7 +241,7 @@ def reset_password(*, user: User, new_password: str, request: HttpRequest | None
             user.email_verified_at = timezone.now()
             fields.append("email_verified_at")
         user.save(update_fields=fields)
-        ended = end_other_sessions(user)
+        ended = end_other_sessions(user, request=request)
         audit(
             "password_reset",
             request=request,
@@ -267,7 +268,14 @@ def change_password(*, user: User, new_password: str, request: HttpRequest) -> U
         user.set_password(new_password)
         user.save(update_fields=["password"])
         update_session_auth_hash(request, user)
-        ended = end_other_sessions(user, keep_session_key=request.session.session_key)
+        tracking = _session_tracking()
+        if tracking is not None:
+            # The key just rotated: move this session's tracked row to the new key
+            # first, or ending "every other session" would end this one too.
+            tracking.key_rotated(request)
+        ended = end_other_sessions(
+            user, keep_session_key=request.session.session_key, request=request
+        )
         audit(
             "password_changed",
             request=request,
@@ -307,7 +315,18 @@ def _send_password_changed(user: User, *, how: str) -> OutboxEmail:
 # --- Sessions ---------------------------------------------------------------------------
 
 
-def end_other_sessions(user: User, keep_session_key: str | None = None) -> int:
+def _session_tracking():
+    """security.services.sessions (tracked sessions, trusted devices), if installed."""
+    try:
+        from security.services import sessions
+    except ImportError:
+        return None
+    return sessions if hasattr(sessions, "end_user_sessions") else None
+
+
+def end_other_sessions(
+    user: User, keep_session_key: str | None = None, request: HttpRequest | None = None
+) -> int:
     """Delete every stored session of ``user`` except ``keep_session_key``; return the count.
 
     Changing the password already invalidates other sessions (Django compares each
@@ -315,6 +334,13 @@ def end_other_sessions(user: User, keep_session_key: str | None = None) -> int:
     removes them from any session list at once, including a half-finished 2FA sign-in.
     Session engines without a database model are left to the hash check.
     """
+    tracking = _session_tracking()
+    if tracking is not None:
+        # The tracked sessions end too (reason "password_change", shown to each
+        # signed-out browser) and every trusted device is forgotten.
+        tracking.end_user_sessions(
+            user, except_session_key=keep_session_key, reason="password_change", request=request
+        )
     engine = import_module(settings.SESSION_ENGINE)
     try:
         Session = engine.SessionStore.get_model_class()

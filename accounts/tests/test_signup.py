@@ -175,3 +175,15 @@ def test_a_sign_up_flood_from_one_address_gets_429(client, signup_data):
     statuses = [client.post("/auth/signup/", signup_data).status_code for _ in range(21)]
     assert statuses[:20] == [400] * 20
     assert statuses[20] == 429
+
+
+def test_form_errors_do_not_use_up_the_new_accounts_verification_email(
+    client, send, mailoutbox, signup_data
+):
+    good = dict(signup_data)
+    signup_data["password2"] = "typo"
+    for _ in range(3):
+        assert client.post("/auth/signup/", signup_data).status_code == 400
+    with send():
+        assert client.post("/auth/signup/", good)["Location"] == "/auth/signup/done/"
+    assert len(mailoutbox) == 1
