@@ -45,4 +45,5 @@ class AuditEventAdmin(admin.ModelAdmin):
         return False
 
 
-from . import admin_otp  # noqa: E402, F401  (second factors and lockouts)
+# Second factors and lockouts; sessions, devices and held sign-ins.
+from . import admin_otp, admin_sessions  # noqa: E402, F401

@@ -6,4 +6,15 @@ class SecurityConfig(AppConfig):
     verbose_name = "Security"
 
     def ready(self) -> None:
-        from . import signals  # noqa: F401
+        # Sessions, devices, suspicious sign-ins (issue 4).
+        from accounts.tabs import register_tab
+
+        from . import (
+            session_signals,  # noqa: F401
+            signals,  # noqa: F401
+        )
+
+        register_tab("sessions", "Sessions", "security:sessions")
+        from .middleware import register_stage
+
+        register_stage("device", "security:device_code")

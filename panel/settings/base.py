@@ -57,6 +57,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # Tracked sessions: revoked, timed-out or replaced sessions are signed out here.
+    "security.session_middleware.SessionTrackingMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "panel.middleware.SecurityHeadersMiddleware",
     "axes.middleware.AxesMiddleware",

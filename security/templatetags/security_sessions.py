@@ -1,0 +1,73 @@
+"""Template helpers for the Sessions tab and the Security tab's devices and activity."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django import template
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.timesince import timesince
+
+from .. import geoip, useragent
+from ..models import AuditEvent, TrustedDevice
+
+register = template.Library()
+
+# Sign-in activity shown on the Security tab: action -> (label on success, label on failure).
+ACTIVITY = {
+    "signin": ("Signed in", "Failed sign-in"),
+    "2fa_failed": ("Wrong two-factor code", "Wrong two-factor code"),
+    "lockout": ("Locked out", "Locked out"),
+    "new_device_code_failed": ("Wrong emailed code", "Wrong emailed code"),
+    "suspicious_signin_held": ("Sign-in held for approval", "Sign-in held for approval"),
+    "suspicious_signin_approved": ("Held sign-in approved", "Held sign-in approved"),
+    "suspicious_signin_denied": ("Sign-in denied", "Sign-in denied"),
+}
+ACTIVITY_LIMIT = 20
+
+
+@register.filter
+def ago(value: datetime | None) -> str:
+    """ "just now", "5 minutes ago", "2 days ago"."""
+    if not value:
+        return ""
+    if (timezone.now() - value).total_seconds() < 60:
+        return "just now"
+    return f"{timesince(value, depth=1)} ago"
+
+
+@register.simple_tag
+def trusted_devices_for(user) -> list[TrustedDevice]:
+    return list(TrustedDevice.objects.filter(user=user).order_by("-last_seen_at"))
+
+
+@register.simple_tag
+def signin_activity(user, limit: int = ACTIVITY_LIMIT) -> list[dict]:
+    """Recent sign-in events of ``user`` from the audit trail, newest first. Failed
+    passwords are recorded before anyone is known, so they are matched by the login typed."""
+    by_login = Q()
+    for login in filter(None, [user.get_username(), user.email]):
+        by_login |= Q(user__isnull=True, action="signin", metadata__login__iexact=login)
+    events = AuditEvent.objects.filter(Q(user=user) | by_login, action__in=list(ACTIVITY))[:limit]
+    parsed: dict[str, str] = {}
+    rows = []
+    for event in events:
+        ok_label, failed_label = ACTIVITY[event.action]
+        failed = event.outcome != AuditEvent.Outcome.SUCCESS
+        if event.user_agent not in parsed:
+            parsed[event.user_agent] = (
+                useragent.parse(event.user_agent).label if event.user_agent else "Unknown browser"
+            )
+        rows.append(
+            {
+                "when": event.created_at,
+                "label": failed_label if failed else ok_label,
+                "failed": failed
+                or event.action in ("lockout", "2fa_failed", "new_device_code_failed"),
+                "ip": event.ip or "",
+                "location": geoip.lookup(event.ip).label if event.ip else "Unknown",
+                "device": parsed[event.user_agent],
+            }
+        )
+    return rows

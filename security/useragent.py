@@ -1,0 +1,60 @@
+"""A browser's User-Agent header, made readable (parsed once per session with user-agents)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+# ua-parser runs many regular expressions over the string: parsing only the head keeps a
+# hostile, very long header cheap. The full header is still stored (cleaned).
+PARSE_LIMIT = 512
+# Characters PostgreSQL refuses in text (NUL) or that would break a log or table line.
+_CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
+
+
+@dataclass(frozen=True)
+class Device:
+    browser: str
+    os: str
+    device_type: str  # "desktop", "mobile", "tablet", "bot" or "other"
+
+    @property
+    def label(self) -> str:
+        """ "Chrome 130 on Linux" or "Unknown browser"."""
+        if self.browser and self.os:
+            return f"{self.browser} on {self.os}"
+        return self.browser or (f"Unknown browser on {self.os}" if self.os else "Unknown browser")
+
+
+def clean(user_agent: str | None) -> str:
+    """The header as stored: control characters replaced, nothing else changed."""
+    return _CONTROL.sub(" ", user_agent or "")
+
+
+def _major(version: str) -> str:
+    return version.split(".")[0] if version else ""
+
+
+def parse(user_agent: str | None) -> Device:
+    from user_agents import parse as ua_parse
+
+    text = clean(user_agent)[:PARSE_LIMIT]
+    if not text.strip():
+        return Device(browser="", os="", device_type="other")
+    ua = ua_parse(text)
+    family = ua.browser.family if ua.browser.family != "Other" else ""
+    version = _major(ua.browser.version_string)
+    browser = f"{family} {version}".strip() if family else ""
+    os_family = ua.os.family if ua.os.family != "Other" else ""
+    os_name = f"{os_family} {ua.os.version_string}".strip() if os_family else ""
+    if ua.is_bot:
+        kind = "bot"
+    elif ua.is_tablet:
+        kind = "tablet"
+    elif ua.is_mobile:
+        kind = "mobile"
+    elif ua.is_pc:
+        kind = "desktop"
+    else:
+        kind = "other"
+    return Device(browser=browser[:100], os=os_name[:100], device_type=kind)
