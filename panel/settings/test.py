@@ -14,3 +14,10 @@ PASSWORD_HASHERS = [
 ALLOWED_HOSTS = ["testserver", "127.0.0.1", "localhost"]
 if not env.str("EMAIL_URL", default=""):
     EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+# Plain static storage: the live server of the browser tests serves files straight from
+# the app and static/ folders, and no test depends on a prior collectstatic. The
+# manifest storage of production is exercised by `make run` and the deploy check.
+STORAGES = {
+    **STORAGES,  # noqa: F405
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
