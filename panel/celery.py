@@ -4,7 +4,9 @@ import os
 
 from celery import Celery
 
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "panel.settings.dev")
+# Servers and workers default to production (DEBUG off, secrets required);
+# `manage.py` defaults to dev for `make run`.
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "panel.settings.prod")
 
 app = Celery("panel")
 app.config_from_object("django.conf:settings", namespace="CELERY")

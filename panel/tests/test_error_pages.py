@@ -42,9 +42,8 @@ def test_a_database_outage_gets_the_503_page(failing_urls):
     assert "5432" not in body
 
 
-def test_the_403_page(client, user_factory):
-    client.force_login(user_factory("staffer", is_staff=True))
-    assert_error_page(client.get("/admin/login/"), 403, "Access denied")
+def test_the_403_page(failing_urls, client):
+    assert_error_page(client.get("/test/forbidden/"), 403, "Access denied")
 
 
 def test_the_429_page(rf):

@@ -187,18 +187,41 @@ def test_the_admin_cannot_add_change_or_delete_audit_events(operator_client, ali
     assert AuditEvent.objects.get(pk=event.pk).action == "signin"
 
 
-def test_the_admin_is_for_superusers_only(client, user_factory):
+def test_the_admin_is_for_superusers_only(client, user_factory, alice):
+    audit("signin", user=alice)
     staff = user_factory("staffer", is_staff=True)
     client.force_login(staff)
     response = client.get("/admin/security/auditevent/", follow=True)
-    assert response.status_code == 403
-    assert client.get("/admin/login/").status_code == 403
+    final_path = response.request["PATH_INFO"]
+    assert not final_path.startswith("/admin/")
+    assert "Panel administration" not in response.content.decode()
+    assert "signin" not in response.content.decode()
 
 
-def test_a_superuser_reaching_the_admin_login_goes_to_the_admin(operator_client):
-    response = operator_client.get("/admin/login/?next=https://evil.example/")
-    assert response.status_code == 302
-    assert response["Location"] == "/admin/"
+def test_the_admin_site_admits_active_superusers_only(rf, user_factory):
+    from panel.admin import PanelAdminSite
+
+    site = PanelAdminSite()
+    request = rf.get("/admin/")
+    for user, allowed in (
+        (user_factory("root1", is_staff=True, is_superuser=True), True),
+        (user_factory("root2", is_staff=False, is_superuser=True), True),
+        (user_factory("staff1", is_staff=True), False),
+        (user_factory("gone", is_staff=True, is_superuser=True, is_active=False), False),
+    ):
+        request.user = user
+        assert site.has_permission(request) is allowed, user.username
+
+
+def test_a_signed_in_non_superuser_at_the_admin_sites_login_is_refused(rf, user_factory):
+    from django.core.exceptions import PermissionDenied
+
+    from panel.admin import PanelAdminSite
+
+    request = rf.get("/admin/login/")
+    request.user = user_factory("staffer", is_staff=True)
+    with pytest.raises(PermissionDenied):
+        PanelAdminSite().login(request)
 
 
 def test_the_admin_sends_visitors_to_the_panel_sign_in(client):
