@@ -74,3 +74,39 @@ def test_an_email_of_a_rolled_back_transaction_never_reaches_the_worker(
     smtp_sink.wait_for("frank@example.com")
     assert all("erin@example.com" not in (m.get("To") or "") for m in smtp_sink.messages)
     assert OutboxEmail.objects.filter(recipient="erin@example.com").count() == 0
+
+
+def test_the_verification_email_of_a_sign_up_arrives_at_the_smtp_sink(client, smtp_sink):
+    from accounts.models import User
+
+    response = client.post(
+        "/auth/signup/",
+        {
+            "email": "grace@example.com",
+            "full_name": "Grace Hopper",
+            "password1": "compiler nanosecond cobol 1952",
+            "password2": "compiler nanosecond cobol 1952",
+        },
+    )
+    assert response.status_code == 302
+    assert response["Location"] == "/auth/signup/done/"
+
+    message = smtp_sink.wait_for("grace@example.com")
+    assert message["Subject"] == "Confirm your email address for Panel"
+    text = next(
+        part.get_payload(decode=True).decode()
+        for part in message.walk()
+        if part.get_content_type() == "text/plain"
+    )
+    assert "http://127.0.0.1:8000/auth/verify/" in text  # built from SITE_URL
+
+    # The link in the real email verifies the account: open it, confirm with the button.
+    link = next(word for word in text.split() if "/auth/verify/" in word)
+    assert client.get(link.removeprefix("http://127.0.0.1:8000")).status_code == 302
+    confirmed = client.post("/auth/verify/confirm/")
+    assert confirmed.status_code == 302
+    assert confirmed["Location"] == "/auth/login/"
+    assert User.objects.get(email="grace@example.com").email_verified
+
+    outbox = OutboxEmail.objects.get(recipient="grace@example.com", template="verify_email")
+    assert wait_for_status(outbox, OutboxEmail.Status.SENT).body_text == ""
