@@ -77,15 +77,32 @@ def geo_db(tmp_path, settings):
     geoip.reset()
 
 
+@pytest.fixture
+def emails_sent_at_once(monkeypatch, db):
+    """Emails are queued on commit, which a test's transaction never reaches: send them
+    at once (Celery is eager in tests) so ``mailoutbox`` shows them. Also start with no
+    rate-limit counters (the database cache)."""
+    from types import SimpleNamespace
+
+    from django.core.cache import cache
+
+    import accounts.emails
+
+    monkeypatch.setattr(
+        accounts.emails, "transaction", SimpleNamespace(on_commit=lambda func, **kwargs: func())
+    )
+    cache.clear()
+    yield
+    cache.clear()
+
+
 def browser(ip: str = "203.0.113.9", ua: str = CHROME_LINUX) -> Client:
     """A test client that looks like one browser at one address."""
     return Client(REMOTE_ADDR=ip, HTTP_USER_AGENT=ua)
 
 
 def sign_in(client: Client, user, password: str, *, follow: bool = False):
-    return client.post(
-        LOGIN_URL, {"username": user.username, "password": password}, follow=follow
-    )
+    return client.post(LOGIN_URL, {"username": user.username, "password": password}, follow=follow)
 
 
 def code_from(mailoutbox, template_marker: str = "enter this code") -> str:
@@ -111,7 +128,9 @@ def path_of(url: str) -> str:
     return urlsplit(url).path
 
 
-def trusted_browser(user, password: str, *, ip: str = "203.0.113.9", ua: str = CHROME_LINUX) -> Client:
+def trusted_browser(
+    user, password: str, *, ip: str = "203.0.113.9", ua: str = CHROME_LINUX
+) -> Client:
     """A client that has signed in through the pipeline once (its device is trusted)."""
     client = browser(ip, ua)
     response = sign_in(client, user, password)

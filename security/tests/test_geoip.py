@@ -18,31 +18,36 @@ def _fresh_reader():
     geoip.reset()
 
 
-def test_a_known_ipv4_address_has_a_city_and_country(geo_db):
+@pytest.mark.usefixtures("geo_db")
+def test_a_known_ipv4_address_has_a_city_and_country():
     place = geoip.lookup(LONDON)
     assert (place.city, place.country, place.country_code) == ("London", "United Kingdom", "GB")
     assert place.label == "London, United Kingdom"
     assert place.latitude == pytest.approx(51.5142)
 
 
-def test_an_ipv6_address_is_located(geo_db):
+@pytest.mark.usefixtures("geo_db")
+def test_an_ipv6_address_is_located():
     place = geoip.lookup(BERLIN_V6)
     assert (place.city, place.country_code) == ("Berlin", "DE")
 
 
-def test_an_ipv4_mapped_ipv6_address_is_located_as_the_ipv4_address(geo_db):
+@pytest.mark.usefixtures("geo_db")
+def test_an_ipv4_mapped_ipv6_address_is_located_as_the_ipv4_address():
     assert geoip.lookup(f"::ffff:{LONDON}").city == "London"
 
 
-def test_an_unlisted_address_is_unknown(geo_db):
+@pytest.mark.usefixtures("geo_db")
+def test_an_unlisted_address_is_unknown():
     place = geoip.lookup(UNLISTED)
     assert place == geoip.UNKNOWN
     assert place.label == "Unknown"
     assert not place.known
 
 
+@pytest.mark.usefixtures("geo_db")
 @pytest.mark.parametrize("value", ["", None, "not-an-ip", "999.1.1.1", "127.0.0.1", "10.1.2.3"])
-def test_invalid_and_private_addresses_are_unknown(geo_db, value):
+def test_invalid_and_private_addresses_are_unknown(value):
     assert geoip.lookup(value) == geoip.UNKNOWN
 
 
@@ -65,7 +70,8 @@ def test_an_unreadable_database_file_gives_unknown(settings, tmp_path):
     assert not geoip.available()
 
 
-def test_the_reader_is_opened_once_and_reopened_when_the_path_changes(geo_db, settings, tmp_path):
+@pytest.mark.usefixtures("geo_db")
+def test_the_reader_is_opened_once_and_reopened_when_the_path_changes(settings, tmp_path):
     from .sessions_helpers import write_city_db
 
     first = geoip._reader()
@@ -82,7 +88,7 @@ def test_the_default_is_the_geolite2_database_shipped_with_maxminddb_geolite2(se
 
     from panel.settings import base
 
-    assert base.GEOIP_PATH == geolite2_database()
+    assert geolite2_database() == base.GEOIP_PATH
     settings.GEOIP_PATH = base.GEOIP_PATH
     assert geoip.available()
     # A well-known, stable allocation: an address of the UK's JANET network (2018 data).

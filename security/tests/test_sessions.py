@@ -56,9 +56,8 @@ def _step_up(client, password):
 # --- The record -------------------------------------------------------------------------
 
 
-def test_signing_in_records_the_session_with_device_location_and_a_hashed_key(
-    alice, password, geo_db
-):
+@pytest.mark.usefixtures("geo_db")
+def test_signing_in_records_the_session_with_device_location_and_a_hashed_key(alice, password):
     client = browser(LONDON, FIREFOX_WINDOWS)
     assert sign_in(client, alice, password)["Location"] == "/dashboard/"
 
@@ -67,16 +66,18 @@ def test_signing_in_records_the_session_with_device_location_and_a_hashed_key(
     assert record.session_key_hash == hashlib.sha256(key.encode()).hexdigest()
     assert key not in {record.session_key_hash, record.user_agent}
     assert record.ip == LONDON
-    assert (record.browser, record.os, record.device_type) == ("Firefox 128", "Windows 10", "desktop")
+    assert (record.browser, record.os, record.device_type) == (
+        "Firefox 128",
+        "Windows 10",
+        "desktop",
+    )
     assert (record.city, record.country, record.country_code) == ("London", "United Kingdom", "GB")
     assert record.latitude == pytest.approx(51.5142)
     assert record.method == "password"
     assert record.ended_at is None
 
 
-def test_a_very_long_user_agent_is_stored_whole_and_control_characters_are_removed(
-    alice, password
-):
+def test_a_very_long_user_agent_is_stored_whole_and_control_characters_are_removed(alice, password):
     ua = CHROME_LINUX + " x" * 6000 + "\x00\r\nInjected: yes"
     client = browser("203.0.113.5", ua)
     sign_in(client, alice, password)
@@ -86,7 +87,8 @@ def test_a_very_long_user_agent_is_stored_whole_and_control_characters_are_remov
     assert record.browser == "Chrome 130"
 
 
-def test_the_sessions_tab_lists_each_session_with_a_current_badge(alice, password, geo_db):
+@pytest.mark.usefixtures("geo_db")
+def test_the_sessions_tab_lists_each_session_with_a_current_badge(alice, password):
     phone = browser(PARIS, SAFARI_IPHONE)
     sign_in(phone, alice, password)
     laptop = browser(LONDON, FIREFOX_WINDOWS)
@@ -112,9 +114,7 @@ def test_the_sessions_tab_is_a_settings_tab(alice_client):
 # --- Activity without writes ------------------------------------------------------------
 
 
-def test_a_signed_in_page_view_makes_no_database_write(
-    alice, password, django_assert_num_queries
-):
+def test_a_signed_in_page_view_makes_no_database_write(alice, password, django_assert_num_queries):
     client = browser()
     sign_in(client, alice, password)
     client.get("/dashboard/")  # the sign-in's own follow-up
@@ -262,9 +262,10 @@ def test_sign_out_all_other_sessions_keeps_this_one(alice, password):
     sign_in(me, alice, password)
     _step_up(me, password)
 
-    assert "3 other sessions will be signed out" in me.get(
-        "/settings/sessions/revoke-others/"
-    ).content.decode()
+    assert (
+        "3 other sessions will be signed out"
+        in me.get("/settings/sessions/revoke-others/").content.decode()
+    )
     me.post("/settings/sessions/revoke-others/")
 
     assert all(c.get("/dashboard/").status_code == 302 for c in others)
@@ -368,9 +369,7 @@ def test_a_disabled_account_loses_every_session(alice, password):
         assert client.get("/dashboard/").status_code == 302
 
 
-def test_single_session_mode_replaces_the_older_session_and_tells_it_why(
-    alice, password, settings
-):
+def test_single_session_mode_replaces_the_older_session_and_tells_it_why(alice, password, settings):
     settings.SINGLE_SESSION = True
     first = browser("198.51.100.1")
     sign_in(first, alice, password)
