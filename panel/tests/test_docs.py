@@ -71,3 +71,14 @@ def test_the_readme_documents_every_environment_variable_the_settings_read():
     read |= {"DATABASE_URL", "REDIS_URL", "EMAIL_URL"}  # read through env.py's helpers
     missing = sorted(name for name in read if f"`{name}`" not in README)
     assert not missing, f"README.md's configuration table lacks {missing}"
+
+
+def test_the_readme_lists_every_operator_command():
+    commands = {
+        path.stem
+        for path in BASE_DIR.glob("*/management/commands/*.py")
+        if not path.name.startswith("_") and ".venv" not in path.parts
+    }
+    assert commands, "no management command found"
+    missing = sorted(name for name in commands if f"`manage.py {name}" not in README)
+    assert not missing, f"README.md's operator table lacks {missing}"
