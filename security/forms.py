@@ -7,8 +7,15 @@ from django import forms
 from .services.backup_codes import normalize_code
 
 
+class CodeInput(forms.TextInput):
+    """A one-time code field that never echoes a typed code back into the page."""
+
+    def format_value(self, value):
+        return None
+
+
 def _code_widget(**attrs) -> forms.TextInput:
-    return forms.TextInput(
+    return CodeInput(
         attrs={
             "autocomplete": "one-time-code",
             "autocapitalize": "none",
@@ -44,7 +51,6 @@ class TOTPCodeForm(forms.Form):
     code = forms.CharField(
         label="Authentication code",
         max_length=20,
-        help_text="The 6-digit code your authenticator app shows now.",
         widget=_code_widget(inputmode="numeric", pattern="[0-9 ]*", autofocus=True),
     )
 
@@ -60,7 +66,7 @@ class BackupCodeForm(forms.Form):
         label="Backup code",
         max_length=40,
         help_text="One of the backup codes you saved, like xxxx-xxxx-xxxx-xxxx.",
-        widget=_code_widget(autofocus=True),
+        widget=_code_widget(autofocus=True, **{"class": "code-input code-input-long"}),
     )
 
     def clean_code(self) -> str:
@@ -77,7 +83,7 @@ class DisableForm(forms.Form):
         label="Authentication code or backup code",
         max_length=40,
         help_text="The current 6-digit code from your app, or one unused backup code.",
-        widget=_code_widget(autofocus=True),
+        widget=_code_widget(autofocus=True, **{"class": "code-input code-input-long"}),
     )
 
     def clean_code(self) -> str:

@@ -52,6 +52,9 @@ class CheckResult:
     INVALID_MESSAGE: ClassVar[str] = (
         "That code didn't work. Check the code in your authenticator app and try again."
     )
+    BACKUP_INVALID_MESSAGE: ClassVar[str] = (
+        "That backup code didn't work. Check it and try again: each code works only once."
+    )
 
     @staticmethod
     def throttled_message(seconds: int) -> str:
@@ -248,14 +251,14 @@ def consume_backup_code(*, user, code: str) -> CheckResult:
     with transaction.atomic():
         code_set = BackupCodeSet.objects.select_for_update().filter(user=user).first()
         if code_set is None:
-            return CheckResult(False, "invalid", CheckResult.INVALID_MESSAGE)
+            return CheckResult(False, "invalid", CheckResult.BACKUP_INVALID_MESSAGE)
         seconds = code_set.throttle_seconds_left()
         if seconds:
             return CheckResult.throttled(seconds)
         ok = code_set.verify_token(code)
     if ok:
         return CheckResult(True, "ok", "", device=code_set)
-    return CheckResult(False, "invalid", CheckResult.INVALID_MESSAGE)
+    return CheckResult(False, "invalid", CheckResult.BACKUP_INVALID_MESSAGE)
 
 
 def _wipe(user) -> bool:
