@@ -8,12 +8,12 @@ from django.db.models.functions import Lower
 
 
 class UserManager(DjangoUserManager):
-    def get_by_login(self, login: str) -> "User":
+    def get_by_login(self, login: str) -> User:
         """The user whose email or username equals ``login``, ignoring case."""
         login = (login or "").strip()
         return self.get(models.Q(email__iexact=login) | models.Q(username__iexact=login))
 
-    def get_by_natural_key(self, username: str) -> "User":
+    def get_by_natural_key(self, username: str) -> User:
         return self.get(username__iexact=username)
 
 

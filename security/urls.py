@@ -22,7 +22,11 @@ sessions_urlpatterns: list = [
     path("settings/sessions/", sessions.sessions_tab, name="sessions"),
     path("settings/sessions/confirm/", sessions.stepup, name="stepup"),
     path("settings/sessions/<int:pk>/revoke/", sessions.revoke_session, name="session_revoke"),
-    path("settings/sessions/revoke-others/", sessions.revoke_other_sessions, name="sessions_revoke_others"),
+    path(
+        "settings/sessions/revoke-others/",
+        sessions.revoke_other_sessions,
+        name="sessions_revoke_others",
+    ),
     path(
         "settings/sessions/held/<int:pk>/<str:action>/",
         sessions.decide_held_signin,

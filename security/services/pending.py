@@ -33,12 +33,14 @@ class Pending:
         return get_user_model().objects.filter(pk=self.user_id, is_active=True).first()
 
 
-def start(request: HttpRequest, user, *, stage: str, method: str = "password",
-          next_url: str | None = None) -> Pending:
+def start(
+    request: HttpRequest, user, *, stage: str, method: str = "password", next_url: str | None = None
+) -> Pending:
     """Begin (or move to) a stage. The session key rotates so a fixated key is useless."""
     request.session.cycle_key()
-    pending = Pending(user_id=user.pk, stage=stage, started_at=time.time(), method=method,
-                      next_url=next_url)
+    pending = Pending(
+        user_id=user.pk, stage=stage, started_at=time.time(), method=method, next_url=next_url
+    )
     request.session[SESSION_KEY] = pending.__dict__
     return pending
 
