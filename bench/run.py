@@ -49,7 +49,7 @@ from django.test import Client  # noqa: E402
 from django.test.utils import override_settings  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
-PASSWORD = "correct horse battery staple 42"
+PASSWORD = "correct horse battery staple 42"  # noqa: S105 - a throwaway bench account
 WRONG = "not the password at all"
 RESULTS = BASE_DIR / "bench" / "results" / "latest.json"
 
@@ -111,7 +111,7 @@ def main() -> int:
     from security.models import EncryptedTOTPDevice
     from security.services.backup_codes import issue_new_set
 
-    plain = make_user("plain")
+    make_user("plain")
     plain_client = Client()
 
     def password_signin():
