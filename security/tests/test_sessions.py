@@ -399,3 +399,39 @@ def test_a_session_started_outside_the_sign_in_page_is_tracked(alice_client, ali
     record = TrackedSession.objects.get(user=alice)
     assert record.method == ""
     assert record.ended_at is None
+
+
+def test_a_user_with_two_factor_may_step_up_with_an_authenticator_code(alice, password):
+    from .twofactor_helpers import enroll, submit_code
+
+    enrolled = enroll(alice)
+    me = browser()
+    assert sign_in(me, alice, password)["Location"] == "/auth/2fa/"
+    assert submit_code(me, enrolled.code())["Location"] == "/dashboard/"
+
+    page = me.get("/settings/sessions/confirm/?factor=code").content.decode()
+    assert "Authentication code" in page
+    with time_machine.travel(timezone.now(), tick=False) as traveller:
+        wrong = "000000" if enrolled.code() != "000000" else "111111"
+        refused = me.post("/settings/sessions/confirm/", {"factor": "code", "code": wrong})
+        assert refused.status_code == 400 and "That code is not right." in refused.content.decode()
+        traveller.shift(timedelta(seconds=31))  # past django-otp's failure throttle
+        response = me.post(
+            "/settings/sessions/confirm/", {"factor": "code", "code": enrolled.code()}
+        )
+        assert response.status_code == 302
+        assert tracked.stepup_is_recent(response.wsgi_request)
+    assert AuditEvent.objects.filter(
+        action="stepup", outcome="success", metadata__factor="totp"
+    ).exists()
+
+
+def test_a_user_without_two_factor_is_not_offered_a_code(alice, password):
+    me = browser()
+    sign_in(me, alice, password)
+    page = me.get("/settings/sessions/confirm/?factor=code").content.decode()
+    assert "Authentication code" not in page and 'name="password"' in page
+    assert (
+        me.post("/settings/sessions/confirm/", {"factor": "code", "code": "123456"}).status_code
+        == 400
+    )

@@ -150,6 +150,8 @@ def stepup(request: HttpRequest) -> HttpResponse:
             None, "That code is not right." if use_code else "That password is not correct."
         )
         status = 400
+    elif request.method == "POST":
+        status = 400
     return render(
         request,
         "security/stepup.html",
