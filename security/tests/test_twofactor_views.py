@@ -396,3 +396,43 @@ def test_no_code_or_secret_reaches_the_audit_trail(client, enrolled, password):
     assert enrolled.codes[0] not in text
     assert "000000" not in text
     assert base64.b32encode(enrolled.key).decode().rstrip("=") not in text
+
+
+# --- Races through real requests (PostgreSQL) -------------------------------------------
+
+
+@pytest.mark.services
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("backup", [False, True])
+def test_two_parallel_sign_ins_with_one_code_let_exactly_one_in(user_factory, password, backup):
+    import threading
+
+    from django.db import connection
+    from django.test import Client
+
+    enrolled = enroll(user_factory("racer"))
+    code = enrolled.codes[0] if backup else enrolled.code()
+    clients = [Client(), Client()]
+    for c in clients:
+        start_two_factor(c, enrolled.user, password)
+    barrier = threading.Barrier(2)
+    statuses: list[str] = []
+    lock = threading.Lock()
+
+    def submit(c):
+        try:
+            barrier.wait(timeout=10)
+            response = submit_code(c, code, backup=backup)
+            with lock:
+                statuses.append(response.get("Location", str(response.status_code)))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=submit, args=(c,)) for c in clients]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=30)
+    assert sorted(statuses) == ["/dashboard/", "200"]
+    signed_in = [c.session.get("_auth_user_id") for c in clients]
+    assert signed_in.count(str(enrolled.user.pk)) == 1
