@@ -109,6 +109,19 @@ def active_for(user):
     return TrackedSession.objects.filter(user=user, ended_at__isnull=True)
 
 
+def listed_for(user):
+    """The sessions the Sessions tab shows: open and within the idle and absolute limits
+    (a session past them has not been back since, and ends on its next request)."""
+    policy = policy_for(user)
+    now = timezone.now()
+    qs = active_for(user)
+    if policy.idle_timeout:
+        qs = qs.filter(last_active_at__gte=now - timedelta(seconds=policy.idle_timeout))
+    if policy.absolute_timeout:
+        qs = qs.filter(created_at__gte=now - timedelta(seconds=policy.absolute_timeout))
+    return qs
+
+
 # --- Start ------------------------------------------------------------------------------
 
 

@@ -38,6 +38,13 @@ def ago(value: datetime | None) -> str:
 
 
 @register.simple_tag
+def session_policy(user):
+    from ..services.sessions import policy_for
+
+    return policy_for(user)
+
+
+@register.simple_tag
 def trusted_devices_for(user) -> list[TrustedDevice]:
     return list(TrustedDevice.objects.filter(user=user).order_by("-last_seen_at"))
 

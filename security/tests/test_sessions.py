@@ -435,3 +435,14 @@ def test_a_user_without_two_factor_is_not_offered_a_code(alice, password):
         me.post("/settings/sessions/confirm/", {"factor": "code", "code": "123456"}).status_code
         == 400
     )
+
+
+def test_the_sessions_tab_leaves_out_sessions_past_their_idle_limit(alice, password):
+    stale = browser("198.51.100.7", SAFARI_IPHONE)
+    with time_machine.travel(timezone.now() - timedelta(minutes=61), tick=False):
+        sign_in(stale, alice, password)
+    me = browser()
+    sign_in(me, alice, password)
+    body = me.get("/settings/sessions/").content.decode()
+    assert "Mobile Safari" not in body
+    assert "Sign out all other sessions" not in body

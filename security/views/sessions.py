@@ -41,7 +41,7 @@ class StepUpCodeForm(forms.Form):
 
 def _live_sessions(request: HttpRequest) -> list[TrackedSession]:
     current = tracked.current_id(request)
-    rows = list(tracked.active_for(request.user).order_by("-last_active_at", "-id"))
+    rows = list(tracked.listed_for(request.user).order_by("-last_active_at", "-id"))
     for row in rows:
         row.is_current = row.pk == current
     rows.sort(key=lambda r: not r.is_current)  # this browser first
