@@ -436,11 +436,36 @@ def after_signin(request: HttpRequest, user, *, method: str) -> TrackedSession:
         devices.seen(device, request)
     if new_device and not first:
         _send_new_signin(request, user, record)
+    _warn_about_failures(request, user)
     if policy.single_session:
         ids = _end(active_for(user).exclude(pk=record.pk), Reason.REPLACED)
         if ids:
             audit("sessions_replaced", request=request, user=user, metadata={"count": len(ids)})
     return record
+
+
+def _warn_about_failures(request: HttpRequest, user) -> None:
+    """The next-sign-in banner: failed attempts on the account since the last sign-in."""
+    from django.contrib import messages
+
+    from ..models import AuditEvent
+    from .suspicious import failures_since
+
+    previous = (
+        AuditEvent.objects.filter(user=user, action="signin", outcome=AuditEvent.Outcome.SUCCESS)
+        .values_list("created_at", flat=True)
+        .first()
+    )
+    if previous is None:
+        return
+    count = failures_since(user, previous)
+    if count:
+        messages.warning(
+            request,
+            f"There {'was' if count == 1 else 'were'} {count} failed attempt"
+            f"{'' if count == 1 else 's'} to sign in to your account since your last visit. "
+            "If it wasn't you, change your password (Settings › Security lists them).",
+        )
 
 
 def _send_new_signin(request: HttpRequest, user, record: TrackedSession) -> None:

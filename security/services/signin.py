@@ -113,6 +113,10 @@ def second_factor_failed(
         user=user,
         metadata={"method": method, "reason": reason},
     )
+    # The password was right: tell the owner (at most once an hour; issue 4).
+    from . import suspicious
+
+    suspicious.alert_second_factor_failed(request=request, user=user)
     return lockout.record_failure(request, login=user.get_username())
 
 

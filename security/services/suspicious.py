@@ -56,20 +56,64 @@ def haversine_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
     return 2 * r * math.asin(math.sqrt(a))
 
 
-def recent_failures(user, *, now=None) -> int:
-    now = now or timezone.now()
-    logins = [user.get_username()]
-    if user.email:
-        logins.append(user.email)
+def _failures(user):
+    """Failed attempts on the account. Failed passwords are recorded before anyone is
+    known, so they are matched by the login that was typed."""
     by_login = Q()
-    for login in logins:
+    for login in filter(None, [user.get_username(), user.email]):
         by_login |= Q(user__isnull=True, metadata__login__iexact=login)
     return AuditEvent.objects.filter(
         Q(user=user) | by_login,
         action__in=FAILURE_ACTIONS,
         outcome__in=[AuditEvent.Outcome.FAILURE, AuditEvent.Outcome.DENIED],
-        created_at__gte=now - FAILURE_WINDOW,
-    ).count()
+    )
+
+
+def recent_failures(user, *, now=None) -> int:
+    now = now or timezone.now()
+    return _failures(user).filter(created_at__gte=now - FAILURE_WINDOW).count()
+
+
+def failures_since(user, since) -> int:
+    """Failed attempts on the account after ``since`` (for the next-sign-in banner)."""
+    return _failures(user).filter(created_at__gt=since).count()
+
+
+ALERT_INTERVAL = timedelta(hours=1)
+
+
+def alert_second_factor_failed(*, request: HttpRequest, user) -> bool:
+    """Someone knew the password but failed the second factor: email the owner, at most
+    once an hour (an attacker hammering the 2FA step must not flood the mailbox)."""
+    from accounts.emails import send_email
+
+    since = timezone.now() - ALERT_INTERVAL
+    if AuditEvent.objects.filter(
+        user=user, action="signin_alert_sent", created_at__gte=since
+    ).exists():
+        return False
+    ip = client_ip(request)
+    with transaction.atomic():
+        send_email(
+            to=user.email,
+            template="signin_2fa_failed",
+            context={
+                "user": user,
+                "device": useragent.parse(request.META.get("HTTP_USER_AGENT", "")).label,
+                "location": geoip.lookup(ip).label,
+                "ip": ip,
+                "when": timezone.now(),
+                "password_link": _site_link(reverse("accounts:settings_password")),
+            },
+        )
+        audit(
+            "signin_alert_sent",
+            request=request,
+            actor=None,
+            user=user,
+            metadata={"reason": "second_factor_failed"},
+        )
+    return True
 
 
 def assess(request: HttpRequest, user, *, now=None) -> list[str]:

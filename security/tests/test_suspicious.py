@@ -292,3 +292,42 @@ def test_a_forged_or_tampered_decision_link_is_refused(alice, password, london_l
         assert browser().post(tampered).status_code == 400
         assert browser().post("/auth/review/not-a-token/").status_code == 400
     assert SuspiciousSignIn.objects.get(user=alice).status == SuspiciousSignIn.Status.PENDING
+
+
+# --- Correct password, wrong second factor; the next-sign-in banner ----------------------
+
+
+def test_a_right_password_with_a_wrong_2fa_code_emails_the_owner_once_an_hour(
+    alice, password, london_laptop, mailoutbox
+):
+    from .twofactor_helpers import enroll, submit_code
+
+    enrolled = enroll(alice)
+    wrong = "000000" if enrolled.code() != "000000" else "111111"
+    attacker = browser(NEW_YORK)
+    with time_machine.travel(timezone.now() + timedelta(days=2), tick=False) as clock:
+        sign_in(attacker, alice, password)
+        submit_code(attacker, wrong)
+        clock.shift(timedelta(seconds=30))
+        submit_code(attacker, wrong)
+    alerts = [m for m in mailoutbox if m.subject == "Someone entered your Panel password"]
+    assert len(alerts) == 1
+    assert "New York, United States" in alerts[0].body and NEW_YORK in alerts[0].body
+    assert wrong not in alerts[0].body
+
+
+def test_the_next_sign_in_shows_how_many_attempts_failed_since_the_last_one(
+    alice, password, london_laptop
+):
+    for n in range(3):
+        sign_in(browser(f"198.51.100.{n + 1}"), alice, "not the right one")
+    london_laptop.post("/auth/logout/")
+    response = london_laptop.post(
+        "/auth/login/", {"username": "alice", "password": password}, follow=True
+    )
+    assert "There were 3 failed attempts to sign in to your account" in response.content.decode()
+    london_laptop.post("/auth/logout/")
+    again = london_laptop.post(
+        "/auth/login/", {"username": "alice", "password": password}, follow=True
+    )
+    assert "failed attempt" not in again.content.decode()
