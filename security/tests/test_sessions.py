@@ -446,3 +446,24 @@ def test_the_sessions_tab_leaves_out_sessions_past_their_idle_limit(alice, passw
     body = me.get("/settings/sessions/").content.decode()
     assert "Mobile Safari" not in body
     assert "Sign out all other sessions" not in body
+
+
+def test_a_password_reset_ends_every_session(alice, password):
+    from accounts.services import reset_password
+
+    clients = [browser("198.51.100.1"), browser("198.51.100.2")]
+    for client in clients:
+        sign_in(client, alice, password)
+    reset_password(user=alice, new_password="a brand new long passphrase 5")
+    assert set(TrackedSession.objects.values_list("end_reason", flat=True)) == {"password_change"}
+    assert not TrustedDevice.objects.filter(user=alice).exists()
+    for client in clients:
+        assert client.get("/dashboard/").status_code == 302
+
+
+@pytest.mark.usefixtures("geo_db")
+def test_an_ipv4_mapped_client_address_is_recorded_and_located_as_ipv4(alice, password):
+    client = browser(f"::ffff:{LONDON}")
+    sign_in(client, alice, password)
+    record = TrackedSession.objects.get(user=alice)
+    assert (record.ip, record.city) == (LONDON, "London")
