@@ -239,6 +239,13 @@ class Lockout(models.Model):
         default=0, help_text="Account rows only: failures since the last success."
     )
     hard_locked = models.BooleanField(default=False)
+    password_fingerprint = models.CharField(
+        max_length=64,
+        blank=True,
+        editable=False,
+        help_text="Account rows: SHA-256 of the stored password hash when the hard lock "
+        "began; a new password (a completed reset) lifts the lock.",
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

@@ -11,11 +11,12 @@ since the previous failure), the panel's axes handler (``security.lockout``) cal
 
 A success clears that pair only. Independently, 100 consecutive failures for one
 account from any address hard-lock the account until an operator unlocks it or the
-user completes a password reset (``clear_account``); NIST SP 800-63B's ceiling.
+user sets a new password (a completed reset); NIST SP 800-63B's ceiling.
 """
 
 from __future__ import annotations
 
+import hashlib
 import ipaddress
 from dataclasses import dataclass
 from datetime import timedelta
@@ -68,14 +69,30 @@ def status(*, ip: str, username: str) -> LockStatus:
         Lockout.objects.filter(username=username)
         .filter(Q(ip=ip) | Q(ip__isnull=True))
         .filter(Q(locked_until__gt=now) | Q(hard_locked=True))
-        .values_list("locked_until", "hard_locked")
+        .values_list("pk", "locked_until", "hard_locked", "password_fingerprint")
     )
     longest = 0
-    for locked_until, hard in rows:
+    for pk, locked_until, hard, fingerprint in rows:
         if hard:
+            if _password_changed_since(username, fingerprint):
+                # A completed password reset (or change) lifts the account's hard lock.
+                Lockout.objects.filter(pk=pk).delete()
+                continue
             return LockStatus(True, None)
-        longest = max(longest, int((locked_until - now).total_seconds() + 0.999))
+        if locked_until is not None and locked_until > now:
+            longest = max(longest, int((locked_until - now).total_seconds() + 0.999))
     return LockStatus(True, max(longest, 1)) if longest else UNLOCKED
+
+
+def _fingerprint(encoded_password: str) -> str:
+    return hashlib.sha256(encoded_password.encode()).hexdigest()
+
+
+def _password_changed_since(username: str, fingerprint: str) -> bool:
+    user = _user_for(username)
+    if user is None or not fingerprint:
+        return False
+    return _fingerprint(user.password) != fingerprint
 
 
 def status_for(request: HttpRequest, login: str | None) -> LockStatus:
@@ -151,7 +168,8 @@ def note_account_failure(*, request: HttpRequest | None, username: str) -> None:
         if row.consecutive_failures >= hard_limit() and not row.hard_locked:
             row.hard_locked = True
             row.last_locked_at = timezone.now()
-            row.save(update_fields=["hard_locked", "last_locked_at"])
+            row.password_fingerprint = _fingerprint(user.password)
+            row.save(update_fields=["hard_locked", "last_locked_at", "password_fingerprint"])
             audit(
                 "lockout",
                 request=request,

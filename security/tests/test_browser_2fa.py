@@ -125,4 +125,14 @@ def test_a_person_enrolls_by_scanning_and_signs_in_with_a_code_and_a_backup_code
     expect(page.get_by_label("Backup code")).to_have_value("")
     expect(page).to_have_url(base + "/auth/2fa/?method=backup")
     shot(page, "2fa_signin_refused")
+
+    # Five more wrong codes make six failures: the pair is locked, the sign-in is gone.
+    for _ in range(5):
+        page.get_by_label("Backup code").fill("zzzz-zzzz-zzzz-zzzz")
+        page.get_by_role("button", name="Verify").click()
+        if page.get_by_role("heading", name="Too many attempts").is_visible():
+            break
+    expect(page.get_by_role("heading", name="Too many attempts")).to_be_visible()
+    expect(page.get_by_text("Please wait 60 seconds")).to_be_visible()
+    shot(page, "2fa_locked")
     user.refresh_from_db()

@@ -227,6 +227,22 @@ def test_100_consecutive_failures_from_any_address_hard_lock_the_account(
         assert signed_in(client, alice)
 
 
+def test_a_new_password_lifts_the_hard_lock(client, alice, password, settings):
+    settings.LOCKOUT_ACCOUNT_HARD_LIMIT = 10
+    with time_machine.travel(T0, tick=False):
+        for n in range(10):
+            fail(client, REMOTE_ADDR=f"198.51.100.{n}")
+        assert is_locked(sign_in_password(client, "alice", password, REMOTE_ADDR="192.0.2.99"))
+        # What a completed password reset does to the account.
+        alice.set_password("a brand new passphrase 2027")
+        alice.save()
+        response = sign_in_password(
+            client, "alice", "a brand new passphrase 2027", REMOTE_ADDR="192.0.2.99"
+        )
+    assert response.status_code == 302
+    assert signed_in(client, alice)
+
+
 def test_a_success_resets_the_per_account_run_of_failures(client, alice, password, settings):
     settings.LOCKOUT_ACCOUNT_HARD_LIMIT = 10
     with time_machine.travel(T0, tick=False):
