@@ -210,6 +210,21 @@ AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "security.lockout.lockout_response"
 AXES_COOLOFF_TIME = timedelta(minutes=10)
 AXES_VERBOSE = False
+# axes keeps the GET and POST data of a failed attempt; these fields are masked there
+# (it masks AXES_PASSWORD_FORM_FIELD itself). A typed code must never be stored.
+AXES_SENSITIVE_PARAMETERS = [
+    "username",
+    "ip_address",
+    "code",
+    "otp_token",
+    "token",
+    "backup_code",
+    "password1",
+    "password2",
+    "old_password",
+    "new_password1",
+    "new_password2",
+]
 
 # --- Two-factor authentication and the escalating lockout (issue 3) ---------------------
 # axes counts failures per (IP, username) within AXES_COOLOFF_TIME (the counting window);
