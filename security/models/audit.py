@@ -17,8 +17,10 @@ class AuditEventQuerySet(models.QuerySet):
 class AuditEvent(models.Model):
     """One security-relevant event. Append-only: no update or delete path exists.
 
-    On PostgreSQL a trigger (migration 0001) also refuses UPDATE and DELETE, so not even
-    raw SQL from the application role can rewrite history.
+    On PostgreSQL a trigger (migration 0002) also refuses UPDATE and DELETE, so not even
+    raw SQL from the application role can rewrite history. For the same reason the user
+    links PROTECT: deleting a user would have to blank their events (an UPDATE), so
+    accounts with history are deactivated, never deleted.
     """
 
     class Outcome(models.TextChoices):
@@ -33,14 +35,14 @@ class AuditEvent(models.Model):
         settings.AUTH_USER_MODEL,
         null=True,
         blank=True,
-        on_delete=models.SET_NULL,
+        on_delete=models.PROTECT,
         related_name="audit_events_as_actor",
     )
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
         blank=True,
-        on_delete=models.SET_NULL,
+        on_delete=models.PROTECT,
         related_name="audit_events",
         help_text="The affected user.",
     )
@@ -48,7 +50,7 @@ class AuditEvent(models.Model):
         settings.AUTH_USER_MODEL,
         null=True,
         blank=True,
-        on_delete=models.SET_NULL,
+        on_delete=models.PROTECT,
         related_name="audit_events_as_impersonator",
     )
     # The team, once teams exist (ROADMAP); kept as a plain id so this app has no
