@@ -39,10 +39,13 @@ class CurrentPasswordForm(forms.Form):
     def __init__(self, *args, user, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.user = user
+        # True once a typed password was checked and refused (counts on the lockout).
+        self.password_refused = False
 
     def clean_password(self) -> str:
         password = self.cleaned_data["password"]
         if not self.user.check_password(password):
+            self.password_refused = True
             raise forms.ValidationError("That password is not correct.")
         return password
 

@@ -77,12 +77,27 @@ def issue_new_set(*, user) -> list[str]:
 
 
 class CodeRefused(Exception):
-    """The confirming TOTP code was wrong, replayed or throttled."""
+    """The confirming code was wrong, replayed or throttled.
 
-    def __init__(self, message: str, *, retry_after: int = 0) -> None:
+    ``reason`` is the check's outcome (``invalid``, ``throttled``, ``unreadable``,
+    ``no_device``) and ``method`` the factor typed (``totp`` or ``backup_code``): the
+    settings pages count every refusal but ``unreadable`` on the sign-in lockout.
+    """
+
+    def __init__(
+        self, message: str, *, retry_after: int = 0, reason: str = "invalid", method: str = "totp"
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.retry_after = retry_after
+        self.reason = reason
+        self.method = method
+
+    @classmethod
+    def from_result(cls, result, *, method: str = "totp") -> CodeRefused:
+        return cls(
+            result.message, retry_after=result.retry_after, reason=result.reason, method=method
+        )
 
 
 def backup_codes_regenerate(*, user, totp_code: str, request=None) -> list[str]:
@@ -94,7 +109,7 @@ def backup_codes_regenerate(*, user, totp_code: str, request=None) -> list[str]:
     # Verified in its own transaction so that a failure's throttle count is kept.
     result = verify_totp(user=user, code=totp_code)
     if not result.ok:
-        raise CodeRefused(result.message, retry_after=result.retry_after)
+        raise CodeRefused.from_result(result)
     with transaction.atomic():
         codes = issue_new_set(user=user)
         audit("backup_codes_regenerated", request=request, user=user, metadata={"count": COUNT})

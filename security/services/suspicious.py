@@ -44,7 +44,14 @@ REPORT_SALT = "security.not-me"
 REPORT_LIFETIME = timedelta(days=7)
 
 # Failed attempts that count towards a burst (the 2FA and lockout events included).
-FAILURE_ACTIONS = ("signin", "2fa_failed", "backup_code_failed", "new_device_code_failed", "stepup")
+FAILURE_ACTIONS = (
+    "signin",
+    "2fa_failed",
+    "backup_code_failed",
+    "new_device_code_failed",
+    "stepup",
+    "reauth_failed",
+)
 
 
 def haversine_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:

@@ -223,7 +223,7 @@ def totp_confirm(*, user, code: str, request=None) -> list[str]:
     backup codes (the only time they exist in plain text). Raises ``CodeRefused``."""
     result = verify_totp(user=user, code=code, confirmed=False)
     if not result.ok:
-        raise CodeRefused(result.message, retry_after=result.retry_after)
+        raise CodeRefused.from_result(result)
     with transaction.atomic():
         device = EncryptedTOTPDevice.objects.select_for_update().get(pk=result.device.pk)
         device.confirmed = True
@@ -277,7 +277,7 @@ def totp_disable(*, user, code: str, request=None) -> None:
     else:
         result = verify_totp(user=user, code=code)
     if not result.ok:
-        raise CodeRefused(result.message, retry_after=result.retry_after)
+        raise CodeRefused.from_result(result, method=method)
     with transaction.atomic():
         _wipe(user)
         audit("2fa_disabled", request=request, user=user, metadata={"method": method})

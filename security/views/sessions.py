@@ -17,6 +17,7 @@ from accounts.tabs import settings_tabs
 from ..lockout import locked_response
 from ..models import SuspiciousSignIn, TrackedSession, TrustedDevice
 from ..services import devices, sessions as tracked, suspicious
+from .common import refuse_while_locked
 
 
 class StepUpPasswordForm(forms.Form):
@@ -124,6 +125,7 @@ def _safe_next(request: HttpRequest, value: str | None) -> str:
 
 @require_http_methods(["GET", "POST"])
 @ratelimit(key="user", rate="10/m", method="POST", group="stepup", block=False)
+@refuse_while_locked
 def stepup(request: HttpRequest) -> HttpResponse:
     """ "Confirm it's you": the password (or a 2FA code) again, valid 15 minutes."""
     next_url = _safe_next(request, request.POST.get("next") or request.GET.get("next"))

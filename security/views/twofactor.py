@@ -28,6 +28,7 @@ from ..services.backup_codes import (
     backup_codes_regenerate,
     remaining,
 )
+from .common import refuse_while_locked, refused
 
 # How long after re-entering the password the setup page may show the pending secret.
 SETUP_SESSION_KEY = "_2fa_setup_until"
@@ -115,12 +116,18 @@ def twofactor_signin(request: HttpRequest) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @ratelimit(key="user", rate="10/m", method="POST", group="2fa-enable", block=True)
+@refuse_while_locked
 def twofactor_enable(request: HttpRequest) -> HttpResponse:
-    """Step 1: re-enter the password, then a fresh pending secret is created."""
+    """Step 1: re-enter the password, then a fresh pending secret is created. A wrong
+    password counts on the sign-in lockout."""
     if totp.has_2fa(request.user):
         messages.info(request, "Two-factor authentication is already on.")
         return _security_tab()
     form = CurrentPasswordForm(request.POST or None, user=request.user)
+    if request.method == "POST" and not form.is_valid() and form.password_refused:
+        locked = refused(request, page="2fa_enable", factor="password", reason="invalid")
+        if locked is not None:
+            return locked
     if request.method == "POST" and form.is_valid():
         try:
             totp.totp_start(user=request.user, request=request)
@@ -138,6 +145,7 @@ def twofactor_enable(request: HttpRequest) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @ratelimit(key="user", rate="20/m", method="POST", group="2fa-setup", block=True)
+@refuse_while_locked
 def twofactor_setup(request: HttpRequest) -> HttpResponse:
     """Step 2: scan the QR code (or type the key), confirm with a code. On success the
     backup codes are shown, once, in this response."""
@@ -155,8 +163,11 @@ def twofactor_setup(request: HttpRequest) -> HttpResponse:
             codes = totp.totp_confirm(
                 user=request.user, code=form.cleaned_data["code"], request=request
             )
-        except CodeRefused as refused:
-            form.add_error("code", refused.message)
+        except CodeRefused as exc:
+            locked = refused(request, page="2fa_setup", factor=exc.method, reason=exc.reason)
+            if locked is not None:
+                return locked
+            form.add_error("code", exc.message)
         else:
             request.session.pop(SETUP_SESSION_KEY, None)
             messages.success(request, "Two-factor authentication is on.")
@@ -191,6 +202,7 @@ def _backup_codes_page(request: HttpRequest, codes: list[str], *, first_time: bo
 
 @require_http_methods(["GET", "POST"])
 @ratelimit(key="user", rate="20/m", method="POST", group="2fa-manage", block=True)
+@refuse_while_locked
 def twofactor_regenerate(request: HttpRequest) -> HttpResponse:
     """New backup codes, after a fresh TOTP code (backup codes are refused here)."""
     if not totp.has_2fa(request.user):
@@ -201,8 +213,11 @@ def twofactor_regenerate(request: HttpRequest) -> HttpResponse:
             codes = backup_codes_regenerate(
                 user=request.user, totp_code=form.cleaned_data["code"], request=request
             )
-        except CodeRefused as refused:
-            form.add_error("code", refused.message)
+        except CodeRefused as exc:
+            locked = refused(request, page="2fa_backup_codes", factor=exc.method, reason=exc.reason)
+            if locked is not None:
+                return locked
+            form.add_error("code", exc.message)
         else:
             messages.success(request, "New backup codes issued. The old codes no longer work.")
             return _backup_codes_page(request, codes, first_time=False)
@@ -215,6 +230,7 @@ def twofactor_regenerate(request: HttpRequest) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @ratelimit(key="user", rate="20/m", method="POST", group="2fa-manage", block=True)
+@refuse_while_locked
 def twofactor_disable(request: HttpRequest) -> HttpResponse:
     """Turn 2FA off with a current TOTP code or a backup code."""
     if not totp.has_2fa(request.user):
@@ -223,8 +239,11 @@ def twofactor_disable(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             totp.totp_disable(user=request.user, code=form.cleaned_data["code"], request=request)
-        except CodeRefused as refused:
-            form.add_error("code", refused.message)
+        except CodeRefused as exc:
+            locked = refused(request, page="2fa_disable", factor=exc.method, reason=exc.reason)
+            if locked is not None:
+                return locked
+            form.add_error("code", exc.message)
         else:
             messages.success(request, "Two-factor authentication is off.")
             return _security_tab()
