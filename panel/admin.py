@@ -10,11 +10,14 @@ from __future__ import annotations
 from urllib.parse import urlencode
 
 from django.contrib import admin
+from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
+from django.utils.decorators import method_decorator
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.cache import never_cache
 
 
 class PanelAdminSite(admin.AdminSite):
@@ -26,8 +29,13 @@ class PanelAdminSite(admin.AdminSite):
         user = request.user
         return user.is_active and user.is_superuser
 
+    @method_decorator(never_cache)
+    @method_decorator(login_not_required)
     def login(self, request: HttpRequest, extra_context=None) -> HttpResponse:
-        """Never Django's login form: the panel's sign-in (password, lockout, 2FA)."""
+        """Never Django's login form: the panel's sign-in (password, lockout, 2FA).
+
+        Public, like Django's own (otherwise LoginRequiredMiddleware would send visitors
+        to the panel's sign-in with this page, and its ``next``, wrapped in ``next``)."""
         if self.has_permission(request):
             return redirect("admin:index")
         if request.user.is_authenticated:
