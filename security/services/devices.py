@@ -185,10 +185,14 @@ def forget_all(*, user, request: HttpRequest | None = None, reason: str) -> int:
 # --- The emailed code -------------------------------------------------------------------
 
 
-def _code_hash(challenge_id: int, code: str) -> str:
-    # Keyed with SECRET_KEY and bound to the challenge: a database dump does not give a
-    # 6-digit code away by brute force, and a code is useless for another sign-in.
-    return salted_hmac("security.new-device-code", f"{challenge_id}:{code}").hexdigest()
+def _code_hash(challenge: NewDeviceChallenge, code: str) -> str:
+    # Keyed with SECRET_KEY: a database dump does not give a 6-digit code away by brute
+    # force. Bound to the challenge (so a code is useless for another sign-in) and to the
+    # device token of the browser that signed in (so a copy of the pending session in
+    # another browser, with another device cookie or none, cannot use it).
+    return salted_hmac(
+        "security.new-device-code", f"{challenge.pk}:{challenge.device_token_hash}:{code}"
+    ).hexdigest()
 
 
 def _new_code() -> str:
@@ -231,7 +235,7 @@ def start_challenge(
             code_expires_at=now + CODE_LIFETIME,
             last_sent_at=now,
         )
-        challenge.code_hash = _code_hash(challenge.pk, code)
+        challenge.code_hash = _code_hash(challenge, code)
         challenge.save(update_fields=["code_hash"])
         _send_code(request, challenge, code)
         audit(
@@ -279,7 +283,7 @@ def resend(*, request: HttpRequest, challenge: NewDeviceChallenge) -> None:
     code = _new_code()
     now = timezone.now()
     with transaction.atomic():
-        challenge.code_hash = _code_hash(challenge.pk, code)
+        challenge.code_hash = _code_hash(challenge, code)
         challenge.code_expires_at = now + CODE_LIFETIME
         challenge.last_sent_at = now
         challenge.sends += 1
@@ -301,8 +305,14 @@ class CodeResult:
     EXHAUSTED = "exhausted"
 
 
-def verify_code(*, request: HttpRequest, challenge: NewDeviceChallenge, code: str) -> str:
+def verify_code(
+    *, request: HttpRequest, challenge: NewDeviceChallenge, code: str, token: str | None = None
+) -> str:
     """Check a submitted code. Single use: a right code marks the challenge used.
+
+    ``token`` is the device token of the browser submitting it (``current_token``): the
+    code only works together with the token it was issued for, so a browser presenting
+    another device cookie (or none) gets ``WRONG`` even with the right code.
 
     A wrong or expired code is audited and counted in the sign-in lockout (the caller
     reports it through the sign-in pipeline's failure hook).
@@ -311,6 +321,9 @@ def verify_code(*, request: HttpRequest, challenge: NewDeviceChallenge, code: st
     now = timezone.now()
     with transaction.atomic():
         locked = NewDeviceChallenge.objects.select_for_update().get(pk=challenge.pk)
+        same_device = bool(token) and hmac.compare_digest(
+            locked.device_token_hash, _token_hash(token)
+        )
         if locked.used_at is not None:
             result = CodeResult.EXPIRED
         elif locked.attempts >= MAX_CODE_ATTEMPTS:
@@ -318,9 +331,10 @@ def verify_code(*, request: HttpRequest, challenge: NewDeviceChallenge, code: st
         elif now >= locked.code_expires_at:
             result = CodeResult.EXPIRED
         elif (
-            len(code) == CODE_DIGITS
+            same_device
+            and len(code) == CODE_DIGITS
             and code.isdigit()
-            and hmac.compare_digest(locked.code_hash, _code_hash(locked.pk, code))
+            and hmac.compare_digest(locked.code_hash, _code_hash(locked, code))
         ):
             locked.used_at = now
             locked.save(update_fields=["used_at"])
@@ -338,7 +352,12 @@ def verify_code(*, request: HttpRequest, challenge: NewDeviceChallenge, code: st
             outcome="failure",
             actor=None,
             user=locked.user,
-            metadata={"challenge": locked.pk, "result": result, "attempts": locked.attempts},
+            metadata={
+                "challenge": locked.pk,
+                "result": result,
+                "attempts": locked.attempts,
+                "other_device": not same_device,
+            },
         )
     challenge.attempts = locked.attempts
     return result

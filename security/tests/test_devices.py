@@ -368,3 +368,60 @@ def test_a_forged_not_me_link_is_refused(alice_laptop):
     response = browser().get("/auth/not-me/forged-token/")
     assert response.status_code == 400
     assert "not valid any more" in response.content.decode()
+
+
+# --- The code is bound to the browser it was issued for ------------------------------------
+
+
+def _copy_session(source, target) -> None:
+    from django.conf import settings as django_settings
+
+    name = django_settings.SESSION_COOKIE_NAME
+    target.cookies[name] = source.cookies[name].value
+
+
+def test_a_code_issued_for_browser_a_does_not_approve_browser_b_with_a_copy_of_the_session(
+    alice, bob, password, alice_laptop, mailoutbox
+):
+    phone = _new_device_sign_in(alice, password)
+    code = code_from(mailoutbox)
+    # Browser B has a device cookie of its own (bob trusted it) and a copy of A's session.
+    other = trusted_browser(bob, password, ip="198.51.100.20", ua=SAFARI_IPHONE)
+    other.post("/auth/logout/")
+    _copy_session(phone, other)
+
+    response = other.post(DEVICE_URL, {"code": code})
+    assert response.status_code == 400
+    assert "That code is not right." in response.content.decode()
+    assert other.get("/dashboard/").status_code == 302
+    assert TrustedDevice.objects.filter(user=alice).count() == 1  # only the laptop
+    event = AuditEvent.objects.get(action="new_device_code_failed")
+    assert event.metadata["other_device"] is True
+
+    # The browser the code was sent for still finishes with it.
+    assert phone.post(DEVICE_URL, {"code": code})["Location"] == "/dashboard/"
+    assert TrustedDevice.objects.filter(user=alice).count() == 2
+    bobs_token = signing.loads(other.cookies[devices.cookie_name()].value, salt=devices.COOKIE_SALT)
+    assert devices.trusted_device(alice, bobs_token) is None
+
+
+def test_a_copy_of_the_session_without_any_device_cookie_cannot_use_the_code(
+    alice, password, alice_laptop, mailoutbox
+):
+    phone = _new_device_sign_in(alice, password)
+    code = code_from(mailoutbox)
+    bare = browser("198.51.100.20", SAFARI_IPHONE)
+    _copy_session(phone, bare)
+    assert devices.cookie_name() not in bare.cookies
+    assert bare.post(DEVICE_URL, {"code": code}).status_code == 400
+    assert bare.get("/dashboard/").status_code == 302
+    assert phone.post(DEVICE_URL, {"code": code})["Location"] == "/dashboard/"
+
+
+def test_the_stored_code_hash_covers_the_device_token(alice, password, alice_laptop, mailoutbox):
+    _new_device_sign_in(alice, password)
+    code = code_from(mailoutbox)
+    challenge = NewDeviceChallenge.objects.get(user=alice)
+    assert challenge.code_hash == devices._code_hash(challenge, code)
+    challenge.device_token_hash = devices._token_hash("another-browser-token-0123456789")
+    assert challenge.code_hash != devices._code_hash(challenge, code)

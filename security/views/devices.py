@@ -82,19 +82,19 @@ def device_code(request: HttpRequest) -> HttpResponse:
     form = DeviceCodeForm(request.POST if request.method == "POST" else None)
     status = 200
     if request.method == "POST":
+        # The code is bound to the device cookie of the browser that signed in.
+        token = devices.current_token(request)
         if form.is_valid():
             result = devices.verify_code(
-                request=request, challenge=challenge, code=form.cleaned_data["code"]
+                request=request, challenge=challenge, code=form.cleaned_data["code"], token=token
             )
         else:
             result = devices.CodeResult.WRONG
-            devices.verify_code(request=request, challenge=challenge, code="")
+            devices.verify_code(request=request, challenge=challenge, code="", token=token)
         if result == devices.CodeResult.OK:
             otp_device = tracked.otp_device_from(devices.challenge_otp_device(request), user)
             devices.clear_challenge(request)
-            devices.trust(
-                request=request, user=user, token=devices.ensure_token(request), via="emailed_code"
-            )
+            devices.trust(request=request, user=user, token=token, via="emailed_code")
             return signin.complete(
                 request, user, method=state.method, next_url=state.next_url, device=otp_device
             )
