@@ -1,0 +1,310 @@
+"""Exact query counts of the signed-in pages, and no count that grows with the rows shown.
+
+Every browser here signed in through the real pipeline (password, TOTP when 2FA is on),
+and each page is requested right after, so the session middleware's once-a-minute
+last-active write does not happen. The counts, and what each query is:
+
+- every signed-in page starts with 3: the session, the tracked-session row, the user;
+  a session verified with 2FA adds 1: django-otp's OTPMiddleware loads its device.
+- the Security tab adds 3 without 2FA (2FA device, trusted devices, sign-in activity)
+  and 5 with 2FA (the backup-code set and its unused count as well);
+- the Sessions tab adds 3 (this browser's trusted device, held sign-ins, sessions);
+- the admin index adds 1 (the recent actions);
+- the 2FA step of sign-in is 4: the session, the pending user, the lock, the device.
+
+A new query on one of these pages fails here: if it is meant, change the number and the
+list above in the same commit.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import timedelta
+
+import pytest
+from django.core.cache import cache
+from django.utils import timezone
+
+from security.tests.sessions_helpers import CHROME_LINUX, FIREFOX_WINDOWS, SAFARI_IPHONE
+from security.tests.twofactor_helpers import enroll, start_two_factor
+
+from .access import browser, sign_in
+
+pytestmark = pytest.mark.django_db
+
+AGENTS = [CHROME_LINUX, FIREFOX_WINDOWS, SAFARI_IPHONE]
+PLACES = ["81.2.69.160", "90.10.20.30", "3.3.3.3", "2a02:6b8::1", "198.51.100.4"]
+
+SIGNED_IN_BASE = 3
+OTP_VERIFIED = 1
+
+
+@pytest.fixture(autouse=True)
+def _fast_and_fresh(settings):
+    settings.BACKUP_CODE_SCRYPT_N = 2**8
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def sam(user_factory):
+    return user_factory("sam", full_name="Sam Plain")
+
+
+@pytest.fixture
+def sam_browser(sam, password):
+    client = browser("203.0.113.5")
+    sign_in(client, sam, password)
+    return client
+
+
+@pytest.fixture
+def tia(user_factory):
+    user = user_factory("tia", full_name="Tia Twofactor")
+    return user, enroll(user)
+
+
+@pytest.fixture
+def tia_browser(tia, password):
+    user, enrolled = tia
+    client = browser("203.0.113.6")
+    sign_in(client, user, password, enrolled)
+    return client
+
+
+@pytest.fixture
+def root_browser(user_factory, password):
+    root = user_factory("root_operator", is_staff=True, is_superuser=True)
+    enrolled = enroll(root)
+    client = browser("203.0.113.7")
+    sign_in(client, root, password, enrolled)
+    return client
+
+
+def get_ok(client, path: str):
+    response = client.get(path)
+    assert response.status_code == 200, (path, response)
+    return response
+
+
+# --- Rows that the pages list -------------------------------------------------------------
+
+
+def other_sessions(user, count: int) -> None:
+    """``count`` more live sessions of ``user``, from different browsers and places."""
+    from security.models import TrackedSession
+
+    for n in range(count):
+        TrackedSession.objects.create(
+            user=user,
+            session_key_hash=hashlib.sha256(secrets.token_bytes(16)).hexdigest(),
+            ip=PLACES[n % len(PLACES)],
+            user_agent=AGENTS[n % len(AGENTS)],
+            browser=["Chrome", "Firefox", "Safari"][n % 3],
+            os=["Linux", "Windows", "iOS"][n % 3],
+            device_type=["desktop", "desktop", "mobile"][n % 3],
+            city="Paris",
+            country="France",
+            method="password",
+        )
+
+
+def trusted_devices(user, count: int) -> None:
+    from security.models import TrustedDevice
+
+    for n in range(count):
+        TrustedDevice.objects.create(
+            user=user,
+            token_hash=hashlib.sha256(secrets.token_bytes(16)).hexdigest(),
+            name=f"Laptop {n}" if n % 2 else "",
+            ip=PLACES[n % len(PLACES)],
+            browser="Firefox",
+            os="Windows",
+            device_type="desktop",
+        )
+
+
+def activity(user, count: int) -> None:
+    """``count`` sign-in events of ``user`` (successes, failures, lockouts, holds)."""
+    from security.models import AuditEvent
+
+    actions = ["signin", "2fa_failed", "lockout", "new_device_code_failed", "signin"]
+    for n in range(count):
+        AuditEvent.objects.create(
+            action=actions[n % len(actions)],
+            outcome="failure" if n % 3 == 1 else "success",
+            user=user,
+            actor=user,
+            ip=PLACES[n % len(PLACES)],
+            user_agent=AGENTS[n % len(AGENTS)] + f" build/{n}",
+            metadata={"method": "password"},
+        )
+    # Failed passwords are recorded before anyone is known: matched by the login typed.
+    AuditEvent.objects.create(
+        action="signin", outcome="failure", metadata={"login": user.username.upper()}
+    )
+
+
+def held_signins(user, count: int) -> None:
+    from security.models import SuspiciousSignIn
+
+    for n in range(count):
+        SuspiciousSignIn.objects.create(
+            user=user,
+            ip=PLACES[n % len(PLACES)],
+            browser="Safari",
+            os="iOS",
+            reasons=["new_country", "failure_burst"][: 1 + n % 2],
+            expires_at=timezone.now() + timedelta(minutes=30),
+        )
+
+
+# --- Exact counts ---------------------------------------------------------------------------
+
+
+def test_the_dashboard_takes_three_queries(sam_browser, django_assert_num_queries):
+    with django_assert_num_queries(SIGNED_IN_BASE):
+        get_ok(sam_browser, "/dashboard/")
+
+
+def test_the_dashboard_with_2fa_takes_four_queries(tia_browser, django_assert_num_queries):
+    with django_assert_num_queries(SIGNED_IN_BASE + OTP_VERIFIED):
+        get_ok(tia_browser, "/dashboard/")
+
+
+def test_the_security_tab_without_2fa_takes_six_queries(
+    sam, sam_browser, django_assert_num_queries
+):
+    trusted_devices(sam, 2)
+    activity(sam, 2)
+    with django_assert_num_queries(SIGNED_IN_BASE + 3):
+        response = get_ok(sam_browser, "/settings/security/")
+    assert "Enable 2FA" in response.content.decode()
+
+
+def test_the_security_tab_with_2fa_takes_nine_queries(tia, tia_browser, django_assert_num_queries):
+    user, _ = tia
+    trusted_devices(user, 2)
+    activity(user, 2)
+    with django_assert_num_queries(SIGNED_IN_BASE + OTP_VERIFIED + 5):
+        response = get_ok(tia_browser, "/settings/security/")
+    assert "10 of 10 left" in response.content.decode()
+
+
+def test_the_sessions_tab_with_three_sessions_takes_six_queries(
+    sam, sam_browser, django_assert_num_queries
+):
+    other_sessions(sam, 2)
+    with django_assert_num_queries(SIGNED_IN_BASE + 3):
+        response = get_ok(sam_browser, "/settings/sessions/")
+    assert response.content.decode().count('class="session-item') == 3
+
+
+def test_the_sessions_tab_with_2fa_and_held_sign_ins_takes_seven_queries(
+    tia, tia_browser, django_assert_num_queries
+):
+    user, _ = tia
+    other_sessions(user, 2)
+    held_signins(user, 2)
+    with django_assert_num_queries(SIGNED_IN_BASE + OTP_VERIFIED + 3):
+        response = get_ok(tia_browser, "/settings/sessions/")
+    assert response.content.decode().count("Yes, it was me") == 2
+
+
+def test_the_2fa_step_of_sign_in_takes_four_queries(tia, password, django_assert_num_queries):
+    user, _ = tia
+    client = browser("203.0.113.8")
+    start_two_factor(client, user, password)
+    with django_assert_num_queries(4):
+        get_ok(client, "/auth/2fa/")
+
+
+def test_the_admin_index_takes_five_queries(root_browser, django_assert_num_queries):
+    with django_assert_num_queries(SIGNED_IN_BASE + OTP_VERIFIED + 1):
+        get_ok(root_browser, "/admin/")
+
+
+# --- Counts that must not grow with the rows ----------------------------------------------
+
+
+def count_queries(client, path: str) -> int:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as queries:
+        get_ok(client, path)
+    return len(queries)
+
+
+def test_the_sessions_tab_costs_the_same_for_three_or_ten_sessions(tia, tia_browser):
+    user, _ = tia
+    other_sessions(user, 2)
+    held_signins(user, 1)
+    with_three = count_queries(tia_browser, "/settings/sessions/")
+    other_sessions(user, 7)
+    held_signins(user, 4)
+    response = tia_browser.get("/settings/sessions/")
+    assert response.content.decode().count('class="session-item') == 10
+    assert count_queries(tia_browser, "/settings/sessions/") == with_three
+
+
+def test_the_security_tab_costs_the_same_for_two_or_ten_rows(tia, tia_browser):
+    user, _ = tia
+    trusted_devices(user, 1)  # and the browser signed in here: 2
+    activity(user, 1)
+    with_two = count_queries(tia_browser, "/settings/security/")
+    trusted_devices(user, 8)
+    activity(user, 8)
+    body = tia_browser.get("/settings/security/").content.decode()
+    assert body.count('aria-label="Forget ') == 10
+    assert count_queries(tia_browser, "/settings/security/") == with_two
+
+
+# --- The admin's lists ------------------------------------------------------------------
+
+
+def populate(user_factory, start: int, count: int) -> None:
+    """``count`` users with everything the admin lists: a TOTP device, backup codes,
+    sessions, devices, held sign-ins, audit events, lockouts, emails, axes records."""
+    from axes.models import AccessAttempt, AccessFailureLog, AccessLog
+
+    from accounts.models import OutboxEmail
+    from security.models import Lockout
+
+    for n in range(start, start + count):
+        user = user_factory(f"member{n}")
+        enroll(user)
+        other_sessions(user, 1)
+        trusted_devices(user, 1)
+        held_signins(user, 1)
+        activity(user, 1)
+        Lockout.objects.create(ip=f"198.51.100.{n}", username=user.username)
+        OutboxEmail.objects.create(recipient=user.email, template="verify_email", subject="Hi")
+        common = {
+            "user_agent": CHROME_LINUX,
+            "ip_address": f"198.51.100.{n}",
+            "username": user.username,
+            "http_accept": "text/html",
+            "path_info": "/auth/login/",
+        }
+        AccessAttempt.objects.create(**common, get_data="", post_data="", failures_since_start=1)
+        AccessLog.objects.create(**common)
+        AccessFailureLog.objects.create(**common, locked_out=False)
+
+
+def test_no_admin_list_costs_more_with_more_rows(root_browser, user_factory):
+    from django.contrib import admin
+    from django.urls import reverse
+
+    lists = [
+        reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_changelist")
+        for model in admin.site._registry
+    ]
+    assert len(lists) >= 10
+    populate(user_factory, 1, 2)
+    before = {path: count_queries(root_browser, path) for path in lists}
+    populate(user_factory, 3, 6)
+    after = {path: count_queries(root_browser, path) for path in lists}
+    assert after == before
