@@ -136,6 +136,12 @@ CELERY_BEAT_SCHEDULE = {
         "task": "accounts.tasks.resend_pending_emails",
         "schedule": 60.0,
     },
+    # Retention: delete expired codes, old held sign-ins, sessions, sent emails and
+    # lockout records (security/services/retention.py). Audit events are never deleted.
+    "purge-expired": {
+        "task": "security.tasks.purge_expired",
+        "schedule": timedelta(days=1),
+    },
 }
 
 # --- Email ----------------------------------------------------------------------------
@@ -300,6 +306,19 @@ SESSION_IDLE_TIMEOUT = env.int("SESSION_IDLE_TIMEOUT", default=3600)
 SESSION_ABSOLUTE_TIMEOUT = env.int("SESSION_ABSOLUTE_TIMEOUT", default=43200)
 # Hold sign-ins from a new country, impossible travel or after a burst of failures.
 SUSPICIOUS_SIGNIN_CHECKS = env.bool("SUSPICIOUS_SIGNIN_CHECKS", default=True)
+
+# --- Retention (security.tasks.purge_expired, daily; manage.py purge_expired) -----------
+# How long finished records are kept before the daily purge deletes them. Expired or used
+# new-device codes, expired Django sessions and lockout rows whose escalation window
+# (24 h) has passed go at once. Audit events are never purged.
+RETENTION_HELD_SIGNINS = timedelta(days=max(1, env.int("RETENTION_HELD_SIGNINS_DAYS", default=30)))
+RETENTION_ENDED_SESSIONS = timedelta(
+    days=max(1, env.int("RETENTION_ENDED_SESSIONS_DAYS", default=90))
+)
+RETENTION_SENT_EMAILS = timedelta(days=max(1, env.int("RETENTION_SENT_EMAILS_DAYS", default=30)))
+RETENTION_FAILURE_LOG = timedelta(days=max(1, env.int("RETENTION_FAILURE_LOG_DAYS", default=90)))
+# axes failure counters outlive their counting window (AXES_COOLOFF_TIME) by this much.
+RETENTION_ACCESS_ATTEMPTS_MARGIN = timedelta(hours=1)
 
 # --- Logging --------------------------------------------------------------------------
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
