@@ -7,7 +7,7 @@ PIP := $(VENV)/bin/pip
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run install install-dev migrate chromium test test-services lint format bench compose-check clean
+.PHONY: run install install-dev migrate chromium test test-services lint format bench bench-load compose-check clean
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -67,8 +67,13 @@ compose-check: install-dev
 	SECRET_KEY=compose-check ENCRYPTION_KEYS=compose-check \
 	  $(VENV)/bin/docker-compose -f docker-compose.yml config -q
 
+# Sign-in costs and signed-in pages against a bare-Django control, in one process (bench/README.md).
 bench: install-dev
 	$(PY) bench/run.py
+
+# gunicorn on a free 127.0.0.1 port, legitimate users with and without attackers (~1 min).
+bench-load: install-dev
+	$(PY) bench/load.py
 
 clean:
 	rm -rf $(VENV) staticfiles .pytest_cache
