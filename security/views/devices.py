@@ -89,8 +89,8 @@ def device_code(request: HttpRequest) -> HttpResponse:
                 request=request, challenge=challenge, code=form.cleaned_data["code"], token=token
             )
         else:
-            result = devices.CodeResult.WRONG
-            devices.verify_code(request=request, challenge=challenge, code="", token=token)
+            # A malformed code counts as a wrong one, and can exhaust the challenge too.
+            result = devices.verify_code(request=request, challenge=challenge, code="", token=token)
         if result == devices.CodeResult.OK:
             otp_device = tracked.otp_device_from(devices.challenge_otp_device(request), user)
             devices.clear_challenge(request)
