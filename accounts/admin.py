@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from django.contrib import admin, messages
 
+from panel.admin import ReadOnlyAdminMixin
+
 from . import services
 from .models import OutboxEmail, User
 
@@ -56,7 +58,7 @@ class UserAdmin(admin.ModelAdmin):
 
 
 @admin.register(OutboxEmail)
-class OutboxEmailAdmin(admin.ModelAdmin):
+class OutboxEmailAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ("created_at", "recipient", "template", "status", "attempts", "sent_at")
     list_filter = ("status", "template")
     search_fields = ("recipient", "template", "subject")
@@ -75,15 +77,6 @@ class OutboxEmailAdmin(admin.ModelAdmin):
     )
     readonly_fields = fields
     actions = ("resend",)
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
     @admin.action(description="Re-send (pending or failed emails)", permissions=["view"])
     def resend(self, request, queryset):

@@ -44,3 +44,18 @@ class PanelAdminSite(admin.AdminSite):
         if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
             target = reverse("admin:index")
         return redirect(f"{reverse('accounts:login')}?{urlencode({'next': target})}")
+
+
+class ReadOnlyAdminMixin:
+    """A model admin that lists and shows rows but offers no add, change or delete, not
+    even to superusers: these rows change only through services (audited), which the
+    admin's actions call. Put it before ``admin.ModelAdmin`` in the bases."""
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False

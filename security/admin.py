@@ -8,11 +8,13 @@ from __future__ import annotations
 
 from django.contrib import admin
 
+from panel.admin import ReadOnlyAdminMixin
+
 from .models import AuditEvent
 
 
 @admin.register(AuditEvent)
-class AuditEventAdmin(admin.ModelAdmin):
+class AuditEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ("created_at", "action", "outcome", "user", "actor", "impersonator", "ip")
     list_filter = ("action", "outcome", "created_at")
     search_fields = ("user__username", "user__email", "actor__username", "actor__email", "ip")
@@ -34,15 +36,6 @@ class AuditEventAdmin(admin.ModelAdmin):
     readonly_fields = fields
     actions = None
     show_full_result_count = False
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
 
 # Second factors and lockouts; sessions, devices and held sign-ins.

@@ -6,21 +6,14 @@ from __future__ import annotations
 from django.contrib import admin, messages
 from django.db.models import Count, Q
 
+from panel.admin import ReadOnlyAdminMixin
+
 from .models import BackupCodeSet, EncryptedTOTPDevice, Lockout
 from .services.lockout import unlock
 from .services.totp import totp_disable_by_operator
 
 
-class _ReadOnly(admin.ModelAdmin):
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
-
+class _ReadOnly(ReadOnlyAdminMixin, admin.ModelAdmin):
     def get_actions(self, request):
         # Operator actions are for superusers only.
         return super().get_actions(request) if request.user.is_superuser else {}

@@ -5,20 +5,14 @@ from __future__ import annotations
 
 from django.contrib import admin, messages
 
+from panel.admin import ReadOnlyAdminMixin
+
 from .models import SuspiciousSignIn, TrackedSession, TrustedDevice
 from .services.sessions import revoke_records
 
 
-class _ReadOnly(admin.ModelAdmin):
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-
 @admin.register(TrackedSession)
-class TrackedSessionAdmin(_ReadOnly):
+class TrackedSessionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = (
         "user",
         "device_label",
@@ -52,9 +46,6 @@ class TrackedSessionAdmin(_ReadOnly):
     readonly_fields = fields
     actions = ["revoke"]
 
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
-
     @admin.action(description="Revoke the selected sessions")
     def revoke(self, request, queryset):
         total = revoke_records(queryset=queryset, request=request, source="admin")
@@ -62,16 +53,20 @@ class TrackedSessionAdmin(_ReadOnly):
 
 
 @admin.register(TrustedDevice)
-class TrustedDeviceAdmin(_ReadOnly):
+class TrustedDeviceAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ("user", "name", "location_label", "ip", "created_at", "last_seen_at")
     search_fields = ("user__username", "user__email", "name", "ip")
     list_select_related = ("user",)
     fields = ("user", "name", "ip", "user_agent", "city", "country", "created_at", "last_seen_at")
     readonly_fields = fields
 
+    def has_delete_permission(self, request, obj=None) -> bool:
+        # Deleting a trust only means the next sign-in there needs the emailed code.
+        return admin.ModelAdmin.has_delete_permission(self, request, obj)
+
 
 @admin.register(SuspiciousSignIn)
-class SuspiciousSignInAdmin(_ReadOnly):
+class SuspiciousSignInAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = (
         "user",
         "status",
@@ -98,6 +93,3 @@ class SuspiciousSignInAdmin(_ReadOnly):
         "decided_via",
     )
     readonly_fields = fields
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False

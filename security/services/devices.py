@@ -25,9 +25,9 @@ from django.utils.crypto import salted_hmac
 
 from panel.net import client_ip
 
-from .. import geoip, useragent
 from ..models import NewDeviceChallenge, TrackedSession, TrustedDevice
 from .audit import audit
+from .client import client_context
 
 COOKIE_SALT = "security.device-cookie"
 COOKIE_MAX_AGE = 365 * 24 * 3600
@@ -110,27 +110,12 @@ def is_first_signin(user, *, exclude_session: int | None = None) -> bool:
 def trust(*, request: HttpRequest, user, token: str, via: str) -> TrustedDevice:
     """Trust this browser for ``user`` (or refresh an existing trust's last-seen)."""
     now = timezone.now()
-    ua = useragent.clean(request.META.get("HTTP_USER_AGENT", ""))
-    device = useragent.parse(ua)
-    ip = client_ip(request)
-    place = geoip.lookup(ip)
+    client = client_context(request)
     with transaction.atomic():
         trusted, created = TrustedDevice.objects.get_or_create(
             user=user,
             token_hash=_token_hash(token),
-            defaults={
-                "name": device.label,
-                "ip": ip,
-                "user_agent": ua,
-                "browser": device.browser,
-                "os": device.os,
-                "device_type": device.device_type,
-                "city": place.city,
-                "country": place.country,
-                "country_code": place.country_code,
-                "latitude": place.latitude,
-                "longitude": place.longitude,
-            },
+            defaults={"name": client.device.label, **client.fields()},
         )
         if created:
             audit(
@@ -142,7 +127,7 @@ def trust(*, request: HttpRequest, user, token: str, via: str) -> TrustedDevice:
             )
             request._device_newly_trusted = trusted
         else:
-            TrustedDevice.objects.filter(pk=trusted.pk).update(last_seen_at=now, ip=ip)
+            TrustedDevice.objects.filter(pk=trusted.pk).update(last_seen_at=now, ip=client.ip)
     return trusted
 
 
@@ -202,8 +187,7 @@ def _new_code() -> str:
 def _send_code(request: HttpRequest, challenge: NewDeviceChallenge, code: str) -> None:
     from accounts.emails import send_email
 
-    ua = useragent.parse(request.META.get("HTTP_USER_AGENT", ""))
-    ip = client_ip(request)
+    client = client_context(request)
     send_email(
         to=challenge.user.email,
         template="new_device_code",
@@ -211,9 +195,9 @@ def _send_code(request: HttpRequest, challenge: NewDeviceChallenge, code: str) -
             "user": challenge.user,
             "code": code,
             "minutes": int(CODE_LIFETIME.total_seconds() // 60),
-            "device": ua.label,
-            "ip": ip,
-            "location": geoip.lookup(ip).label,
+            "device": client.device.label,
+            "ip": client.ip,
+            "location": client.place.label,
             "reset_link": f"{settings.SITE_URL}{reverse('accounts:password_reset')}",
         },
     )

@@ -20,11 +20,9 @@ from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
 
-from panel.net import client_ip
-
-from .. import geoip, useragent
 from ..models import TrackedSession
 from .audit import audit
+from .client import client_context
 
 logger = logging.getLogger(__name__)
 
@@ -141,24 +139,11 @@ def start_session(request: HttpRequest, user, *, method: str = "") -> TrackedSes
             existing.save(update_fields=["method"])
         request.session[TRACK_KEY] = {"id": existing.pk}
         return existing
-    ip = client_ip(request) if request.META.get("REMOTE_ADDR") else None
-    ua = useragent.clean(request.META.get("HTTP_USER_AGENT", ""))
-    device = useragent.parse(ua)
-    place = geoip.lookup(ip)
+    fields = client_context(request).fields()
+    if not request.META.get("REMOTE_ADDR"):
+        fields["ip"] = None  # no address at all (not "0.0.0.0")
     record = TrackedSession.objects.create(
-        user=user,
-        session_key_hash=key_hash,
-        method=method,
-        ip=ip,
-        user_agent=ua,
-        browser=device.browser,
-        os=device.os,
-        device_type=device.device_type,
-        city=place.city,
-        country=place.country,
-        country_code=place.country_code,
-        latitude=place.latitude,
-        longitude=place.longitude,
+        user=user, session_key_hash=key_hash, method=method, **fields
     )
     request.session[TRACK_KEY] = {"id": record.pk}
     request.tracked_session = record

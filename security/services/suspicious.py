@@ -26,9 +26,10 @@ from django.utils import timezone
 
 from panel.net import client_ip
 
-from .. import geoip, useragent
+from .. import geoip
 from ..models import AuditEvent, SuspiciousSignIn, TrackedSession
 from .audit import audit
+from .client import client_context
 
 logger = logging.getLogger(__name__)
 
@@ -99,16 +100,16 @@ def alert_second_factor_failed(*, request: HttpRequest, user) -> bool:
         user=user, action="signin_alert_sent", created_at__gte=since
     ).exists():
         return False
-    ip = client_ip(request)
+    client = client_context(request)
     with transaction.atomic():
         send_email(
             to=user.email,
             template="signin_2fa_failed",
             context={
                 "user": user,
-                "device": useragent.parse(request.META.get("HTTP_USER_AGENT", "")).label,
-                "location": geoip.lookup(ip).label,
-                "ip": ip,
+                "device": client.device.label,
+                "location": client.place.label,
+                "ip": client.ip,
                 "when": timezone.now(),
                 "password_link": _site_link(reverse("accounts:settings_password")),
             },
@@ -217,25 +218,13 @@ def hold(
 
     from .devices import _token_hash
 
-    ip = client_ip(request)
-    ua = useragent.clean(request.META.get("HTTP_USER_AGENT", ""))
-    device = useragent.parse(ua)
-    place = geoip.lookup(ip)
+    client = client_context(request)
     now = timezone.now()
     with transaction.atomic():
         held = SuspiciousSignIn.objects.create(
             user=user,
             reasons=reasons,
-            ip=ip,
-            user_agent=ua,
-            browser=device.browser,
-            os=device.os,
-            device_type=device.device_type,
-            city=place.city,
-            country=place.country,
-            country_code=place.country_code,
-            latitude=place.latitude,
-            longitude=place.longitude,
+            **client.fields(),
             device_token_hash=_token_hash(token),
             expires_at=now + HOLD_LIFETIME,
         )
@@ -259,7 +248,7 @@ def hold(
             request=request,
             actor=None,
             user=user,
-            metadata={"held": held.pk, "reasons": reasons, "country": place.country_code},
+            metadata={"held": held.pk, "reasons": reasons, "country": client.place.country_code},
         )
     request.session[HELD_KEY] = {
         "id": held.pk,
@@ -293,16 +282,23 @@ class DecisionRefused(Exception):
     pass
 
 
+def _decide(held: SuspiciousSignIn, status: str, via: str) -> SuspiciousSignIn:
+    """Record the owner's decision on a still-pending hold (call inside a transaction).
+    Single use: a hold already decided, or past its 30 minutes, refuses."""
+    locked = SuspiciousSignIn.objects.select_for_update().get(pk=held.pk)
+    if locked.status != SuspiciousSignIn.Status.PENDING or locked.expired:
+        raise DecisionRefused("This sign-in was already decided or has expired.")
+    locked.status = status
+    locked.decided_at = timezone.now()
+    locked.decided_via = via
+    locked.save(update_fields=["status", "decided_at", "decided_via"])
+    return locked
+
+
 def approve(*, held: SuspiciousSignIn, via: str, request: HttpRequest | None = None) -> None:
     """The owner says it was them: the waiting browser may finish signing in."""
     with transaction.atomic():
-        locked = SuspiciousSignIn.objects.select_for_update().get(pk=held.pk)
-        if locked.status != SuspiciousSignIn.Status.PENDING or locked.expired:
-            raise DecisionRefused("This sign-in was already decided or has expired.")
-        locked.status = SuspiciousSignIn.Status.APPROVED
-        locked.decided_at = timezone.now()
-        locked.decided_via = via
-        locked.save(update_fields=["status", "decided_at", "decided_via"])
+        locked = _decide(held, SuspiciousSignIn.Status.APPROVED, via)
         audit(
             "suspicious_signin_approved",
             request=request,
@@ -316,21 +312,8 @@ def approve(*, held: SuspiciousSignIn, via: str, request: HttpRequest | None = N
 def deny(*, held: SuspiciousSignIn, via: str, request: HttpRequest | None = None) -> None:
     """The owner says it was not them: end the attempt and secure the account."""
     with transaction.atomic():
-        locked = SuspiciousSignIn.objects.select_for_update().get(pk=held.pk)
-        if locked.status != SuspiciousSignIn.Status.PENDING or locked.expired:
-            raise DecisionRefused("This sign-in was already decided or has expired.")
-        locked.status = SuspiciousSignIn.Status.DENIED
-        locked.decided_at = timezone.now()
-        locked.decided_via = via
-        locked.save(update_fields=["status", "decided_at", "decided_via"])
-        ended = secure_account(user=held.user, request=request)
-        audit(
-            "suspicious_signin_denied",
-            request=request,
-            actor=None,
-            user=held.user,
-            metadata={"held": held.pk, "via": via, "sessions_ended": ended},
-        )
+        locked = _decide(held, SuspiciousSignIn.Status.DENIED, via)
+        _secure_and_record(user=held.user, request=request, metadata={"held": held.pk, "via": via})
     held.status = locked.status
 
 
@@ -342,14 +325,23 @@ def report_not_me(*, record: TrackedSession, request: HttpRequest | None = None)
             raise DecisionRefused("This sign-in was already reported.")
         locked.reported_at = timezone.now()
         locked.save(update_fields=["reported_at"])
-        ended = secure_account(user=record.user, request=request)
-        audit(
-            "suspicious_signin_denied",
-            request=request,
-            actor=None,
+        _secure_and_record(
             user=record.user,
-            metadata={"session": record.pk, "via": "new_signin_email", "sessions_ended": ended},
+            request=request,
+            metadata={"session": record.pk, "via": "new_signin_email"},
         )
+
+
+def _secure_and_record(*, user, request: HttpRequest | None, metadata: dict) -> None:
+    """The deny path both ways in share: secure the account, one audit event."""
+    ended = secure_account(user=user, request=request)
+    audit(
+        "suspicious_signin_denied",
+        request=request,
+        actor=None,
+        user=user,
+        metadata={**metadata, "sessions_ended": ended},
+    )
 
 
 def secure_account(*, user, request: HttpRequest | None = None) -> int:

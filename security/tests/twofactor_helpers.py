@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import base64
 import secrets
+import threading
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import pyotp
 import pytest
 from django.core.cache import cache
+from django.db import connection
 from django.urls import reverse
 
 from accounts.models import OutboxEmail
@@ -93,3 +96,28 @@ def submit_code(client, code: str, *, backup: bool = False, **extra):
             TWO_FACTOR_URL + "?method=backup", {"method": "backup", "code": code}, **extra
         )
     return client.post(TWO_FACTOR_URL, {"method": "totp", "code": code}, **extra)
+
+
+def race(submit: Callable, args: Sequence = ((), ())) -> list:
+    """Run ``submit(*a)`` for each ``a`` in ``args`` at the same moment, one thread each
+    (released together by a barrier, each with its own database connection, closed
+    after). Returns the results in the order the threads finished."""
+    barrier = threading.Barrier(len(args))
+    results: list = []
+    lock = threading.Lock()
+
+    def run(*a):
+        try:
+            barrier.wait(timeout=10)
+            result = submit(*a)
+            with lock:
+                results.append(result)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=tuple(a)) for a in args]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=30)
+    return results

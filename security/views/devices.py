@@ -60,6 +60,20 @@ def _restart(request: HttpRequest, message: str = EXPIRED) -> HttpResponse:
     return redirect("accounts:login")
 
 
+def _done(request: HttpRequest, title: str, message: str, *, status: int = 200) -> HttpResponse:
+    """The page an emailed link ends on."""
+    return render(
+        request,
+        "security/suspicious_done.html",
+        {"title": title, "message": message},
+        status=status,
+    )
+
+
+def _link_expired(request: HttpRequest) -> HttpResponse:
+    return _done(request, "Link expired", BAD_LINK, status=400)
+
+
 def _mask_email(address: str) -> str:
     local, _, domain = address.partition("@")
     shown = local[:1] + "•" * max(1, min(len(local) - 1, 6))
@@ -216,42 +230,22 @@ def signin_review(request: HttpRequest, token: str) -> HttpResponse:
     will do (mail scanners follow links); the decision is a POST."""
     held, action = suspicious.read_decision_token(token)
     if held is None or held.status != SuspiciousSignIn.Status.PENDING or held.expired:
-        return render(
-            request,
-            "security/suspicious_done.html",
-            {"title": "Link expired", "message": BAD_LINK},
-            status=400,
-        )
+        return _link_expired(request)
     if request.method == "POST":
         try:
             if action == "approve":
                 suspicious.approve(held=held, via="email", request=request)
-                return render(
-                    request,
-                    "security/suspicious_done.html",
-                    {
-                        "title": "Sign-in approved",
-                        "message": "The browser that was waiting can continue now.",
-                    },
+                return _done(
+                    request, "Sign-in approved", "The browser that was waiting can continue now."
                 )
             suspicious.deny(held=held, via="email", request=request)
         except suspicious.DecisionRefused:
-            return render(
-                request,
-                "security/suspicious_done.html",
-                {"title": "Link expired", "message": BAD_LINK},
-                status=400,
-            )
-        return render(
+            return _link_expired(request)
+        return _done(
             request,
-            "security/suspicious_done.html",
-            {
-                "title": "Your account is secured",
-                "message": (
-                    "We stopped that sign-in, signed out every session and emailed you a link "
-                    "to set a new password. Until you do, nobody can sign in with the old one."
-                ),
-            },
+            "Your account is secured",
+            "We stopped that sign-in, signed out every session and emailed you a link to set "
+            "a new password. Until you do, nobody can sign in with the old one.",
         )
     return render(request, "security/suspicious_review.html", {"held": held, "action": action})
 
@@ -262,31 +256,16 @@ def not_me(request: HttpRequest, token: str) -> HttpResponse:
     """ "This wasn't me" from a new sign-in email: the deny path for a completed sign-in."""
     record = suspicious.read_report_token(token)
     if record is None or record.reported_at is not None:
-        return render(
-            request,
-            "security/suspicious_done.html",
-            {"title": "Link expired", "message": BAD_LINK},
-            status=400,
-        )
+        return _link_expired(request)
     if request.method == "POST":
         try:
             suspicious.report_not_me(record=record, request=request)
         except suspicious.DecisionRefused:
-            return render(
-                request,
-                "security/suspicious_done.html",
-                {"title": "Link expired", "message": BAD_LINK},
-                status=400,
-            )
-        return render(
+            return _link_expired(request)
+        return _done(
             request,
-            "security/suspicious_done.html",
-            {
-                "title": "Your account is secured",
-                "message": (
-                    "We signed out every session, forgot every trusted device and emailed you "
-                    "a link to set a new password."
-                ),
-            },
+            "Your account is secured",
+            "We signed out every session, forgot every trusted device and emailed you a link "
+            "to set a new password.",
         )
     return render(request, "security/not_me.html", {"record": record})

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
@@ -46,6 +49,26 @@ def _security_tab() -> HttpResponse:
 def _settings_page(request: HttpRequest, template: str, context: dict) -> HttpResponse:
     """A page under Profile > Settings > Security."""
     return render(request, template, {"settings_tabs": settings_tabs("security"), **context})
+
+
+@dataclass
+class _Checked:
+    ok: bool
+    value: Any = None
+    locked: HttpResponse | None = None  # the locked page, when this attempt locked the pair
+
+
+def _check_code(request: HttpRequest, form, *, page: str, service: Callable[..., Any]) -> _Checked:
+    """Call ``service(user=, code=, request=)`` with the form's code. A refused code is
+    counted on the sign-in lockout (``common.refused``) and shown on the form."""
+    try:
+        value = service(user=request.user, code=form.cleaned_data["code"], request=request)
+    except CodeRefused as exc:
+        locked = refused(request, page=page, factor=exc.method, reason=exc.reason)
+        if locked is None:
+            form.add_error("code", exc.message)
+        return _Checked(False, locked=locked)
+    return _Checked(True, value)
 
 
 # --- The sign-in step ---------------------------------------------------------------------
@@ -159,19 +182,13 @@ def twofactor_setup(request: HttpRequest) -> HttpResponse:
 
     form = TOTPCodeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        try:
-            codes = totp.totp_confirm(
-                user=request.user, code=form.cleaned_data["code"], request=request
-            )
-        except CodeRefused as exc:
-            locked = refused(request, page="2fa_setup", factor=exc.method, reason=exc.reason)
-            if locked is not None:
-                return locked
-            form.add_error("code", exc.message)
-        else:
+        checked = _check_code(request, form, page="2fa_setup", service=totp.totp_confirm)
+        if checked.locked is not None:
+            return checked.locked
+        if checked.ok:
             request.session.pop(SETUP_SESSION_KEY, None)
             messages.success(request, "Two-factor authentication is on.")
-            return _backup_codes_page(request, codes, first_time=True)
+            return _backup_codes_page(request, checked.value, first_time=True)
 
     try:
         info = totp.setup_info(device=device, user=request.user)
@@ -209,18 +226,19 @@ def twofactor_regenerate(request: HttpRequest) -> HttpResponse:
         return _security_tab()
     form = TOTPCodeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        try:
-            codes = backup_codes_regenerate(
-                user=request.user, totp_code=form.cleaned_data["code"], request=request
-            )
-        except CodeRefused as exc:
-            locked = refused(request, page="2fa_backup_codes", factor=exc.method, reason=exc.reason)
-            if locked is not None:
-                return locked
-            form.add_error("code", exc.message)
-        else:
+        checked = _check_code(
+            request,
+            form,
+            page="2fa_backup_codes",
+            service=lambda *, user, code, request: backup_codes_regenerate(
+                user=user, totp_code=code, request=request
+            ),
+        )
+        if checked.locked is not None:
+            return checked.locked
+        if checked.ok:
             messages.success(request, "New backup codes issued. The old codes no longer work.")
-            return _backup_codes_page(request, codes, first_time=False)
+            return _backup_codes_page(request, checked.value, first_time=False)
     return _settings_page(
         request,
         "security/twofactor_regenerate.html",
@@ -237,14 +255,10 @@ def twofactor_disable(request: HttpRequest) -> HttpResponse:
         return _security_tab()
     form = DisableForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        try:
-            totp.totp_disable(user=request.user, code=form.cleaned_data["code"], request=request)
-        except CodeRefused as exc:
-            locked = refused(request, page="2fa_disable", factor=exc.method, reason=exc.reason)
-            if locked is not None:
-                return locked
-            form.add_error("code", exc.message)
-        else:
+        checked = _check_code(request, form, page="2fa_disable", service=totp.totp_disable)
+        if checked.locked is not None:
+            return checked.locked
+        if checked.ok:
             messages.success(request, "Two-factor authentication is off.")
             return _security_tab()
     return _settings_page(

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from django.contrib.auth import get_user_model
-from django.core.management.base import BaseCommand, CommandError
-
 from security.models import BackupCodeSet, EncryptedTOTPDevice
 from security.services.totp import totp_disable_by_operator
 
+from ._operator import OperatorCommand
 
-class Command(BaseCommand):
+
+class Command(OperatorCommand):
     help = (
         "Turn off two-factor authentication for USER (username or email) who lost both "
         "the authenticator and the backup codes: deletes the TOTP secret and every backup "
@@ -18,17 +17,10 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser) -> None:
         parser.add_argument("user", help="The username or email address of the account.")
-        parser.add_argument(
-            "--dry-run", action="store_true", help="Say what would happen; change nothing."
-        )
+        super().add_arguments(parser)
 
     def handle(self, *args, **options) -> None:
-        User = get_user_model()
-        login = options["user"]
-        try:
-            user = User.objects.get_by_login(login)
-        except (User.DoesNotExist, User.MultipleObjectsReturned):
-            raise CommandError(f"No user with the username or email {login!r}.") from None
+        user = self.user_by_login(options["user"])
         has_factors = (
             EncryptedTOTPDevice.objects.filter(user=user).exists()
             or BackupCodeSet.objects.filter(user=user).exists()
@@ -37,15 +29,14 @@ class Command(BaseCommand):
             self.stdout.write(f"{user.username} has no two-factor authentication; nothing to do.")
             return
         if options["dry_run"]:
-            self.stdout.write(
+            self.summary(
                 f"Dry run: would disable two-factor authentication for {user.username} "
-                "(secret and backup codes deleted, user emailed, audited)."
+                "(secret and backup codes deleted, user emailed, audited).",
+                dry_run=True,
             )
             return
         totp_disable_by_operator(user=user, via="command")
-        self.stdout.write(
-            self.style.SUCCESS(
-                f"Disabled two-factor authentication for {user.username}; "
-                "the user has been emailed."
-            )
+        self.summary(
+            f"Disabled two-factor authentication for {user.username}; the user has been emailed.",
+            dry_run=False,
         )

@@ -3,24 +3,25 @@
 from __future__ import annotations
 
 from django.contrib.auth import get_user_model
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
 from security.services.sessions import revoke_all_for
 
+from ._operator import OperatorCommand
 
-class Command(BaseCommand):
+
+class Command(OperatorCommand):
     help = (
         "Sign out every session of one user (USER: username or email) or, with --all, of "
         "every user. Each browser is signed out on its next request; one audit event per "
         "affected user."
     )
+    dry_run_help = "Count the sessions; sign nobody out."
 
     def add_arguments(self, parser) -> None:
         parser.add_argument("user", nargs="?", help="A username or an email address.")
         parser.add_argument("--all", action="store_true", help="Every user's sessions.")
-        parser.add_argument(
-            "--dry-run", action="store_true", help="Count the sessions; sign nobody out."
-        )
+        super().add_arguments(parser)
 
     def handle(self, *args, **options) -> None:
         User = get_user_model()
@@ -30,17 +31,12 @@ class Command(BaseCommand):
             users = User.objects.filter(tracked_sessions__ended_at__isnull=True).distinct()
             what = "all users"
         else:
-            try:
-                user = User.objects.get_by_login(options["user"])
-            except (User.DoesNotExist, User.MultipleObjectsReturned):
-                raise CommandError(
-                    f"No user with the username or email {options['user']!r}."
-                ) from None
+            user = self.user_by_login(options["user"])
             users = User.objects.filter(pk=user.pk)
             what = user.get_username()
         count = revoke_all_for(users=users, source="command", dry_run=options["dry_run"])
         noun = f"{count} session{'s' if count != 1 else ''}"
         if options["dry_run"]:
-            self.stdout.write(f"Dry run: would revoke {noun} of {what}.")
+            self.summary(f"Dry run: would revoke {noun} of {what}.", dry_run=True)
         else:
-            self.stdout.write(self.style.SUCCESS(f"Revoked {noun} of {what}."))
+            self.summary(f"Revoked {noun} of {what}.", dry_run=False)

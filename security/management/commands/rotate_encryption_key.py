@@ -3,24 +3,21 @@
 from __future__ import annotations
 
 from django.conf import settings
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
 from security.services.totp import rotate_encryption_key
 
+from ._operator import OperatorCommand
 
-class Command(BaseCommand):
+
+class Command(OperatorCommand):
     help = (
         "Re-encrypt every stored two-factor secret with the first key in ENCRYPTION_KEYS. "
         "To rotate: put the new key first (keep the old one after it), run this, then "
         "remove the old key. Secrets no key can read are reported and left as they are."
     )
 
-    def add_arguments(self, parser) -> None:
-        parser.add_argument(
-            "--dry-run",
-            action="store_true",
-            help="Count what would be re-encrypted; change nothing.",
-        )
+    dry_run_help = "Count what would be re-encrypted; change nothing."
 
     def handle(self, *args, **options) -> None:
         if not settings.ENCRYPTION_KEYS:
