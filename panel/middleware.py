@@ -7,7 +7,7 @@ from urllib.parse import unquote_to_bytes
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 
-from .views import bad_request_page
+from .views import bad_request_page, method_not_allowed_page
 
 TOO_LARGE = "That request was too large. Forms here take a few kilobytes at most."
 NOT_UTF8_QUERY = "The address is not valid UTF-8 text."
@@ -73,7 +73,10 @@ class RequestLimitsMiddleware:
 
 
 class SecurityHeadersMiddleware:
-    """Content-Security-Policy, Permissions-Policy, and no-store for personal pages."""
+    """Content-Security-Policy, Permissions-Policy, and no-store for personal pages.
+
+    Also gives Django's empty 405 (``require_POST`` and friends) the error page, so a
+    link to a POST-only address says what happened instead of showing a blank page."""
 
     PERMISSIONS_POLICY = "camera=(), microphone=(), geolocation=(), payment=(), usb=()"
 
@@ -82,6 +85,8 @@ class SecurityHeadersMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         response = self.get_response(request)
+        if response.status_code == 405 and not response.content:
+            response = method_not_allowed_page(request, response)
         response.headers.setdefault("Content-Security-Policy", settings.CONTENT_SECURITY_POLICY)
         response.headers.setdefault("Permissions-Policy", self.PERMISSIONS_POLICY)
         user = getattr(request, "user", None)

@@ -56,6 +56,19 @@ def permission_denied(request: HttpRequest, exception=None) -> HttpResponse:
     return _error(request, 403, "Access denied", "You do not have permission to see this page.")
 
 
+def method_not_allowed_page(request: HttpRequest, response: HttpResponse) -> HttpResponse:
+    """The error page for an empty 405, keeping its ``Allow`` header."""
+    allowed = {m.strip() for m in response.get("Allow", "").split(",")}
+    if "GET" in allowed:
+        message = "This page cannot take a form submission. Open it from its link instead."
+    else:
+        message = "This address answers a button on a page. Go back and use the button."
+    page = _error(request, 405, "Not available this way", message)
+    if response.has_header("Allow"):
+        page["Allow"] = response["Allow"]
+    return page
+
+
 def page_not_found(request: HttpRequest, exception=None) -> HttpResponse:
     return _error(request, 404, "Page not found", "The page you asked for does not exist.")
 
