@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -304,6 +305,15 @@ def path_for(route: Route, kwargs: dict) -> str:
             text = text.replace(f"<path:{key}>", str(value))
         return "/" + text
     return reverse(route.name, kwargs=kwargs or None)
+
+
+def says_what_went_wrong(body: str) -> bool:
+    """A form with an alert on it, the error page, or a notice page (a heading and text,
+    no fields: "This link is not valid", "Link expired")."""
+    if 'role="alert"' in body or 'class="error-status"' in body:
+        return True
+    fields = re.findall(r"<input(?![^>]*type=\"hidden\")", body)
+    return not fields and "<h1" in body and "<p>" in body
 
 
 # --- A fingerprint of the rows a request could change -------------------------------------

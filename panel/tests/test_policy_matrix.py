@@ -35,6 +35,7 @@ from .access import (
     fingerprint,
     is_public,
     path_for,
+    says_what_went_wrong,
     url_patterns,
 )
 
@@ -190,9 +191,12 @@ def sends_to_sign_in(response, path: str) -> bool:
 
 
 def check(response, expected: str, path: str, where: str) -> None:
-    """``response`` is what the cell ``expected`` says (one side, without the "!")."""
+    """``response`` is what the cell ``expected`` says (one side, without the "!"); a 4xx
+    also says what went wrong."""
     status = response.status_code
     location = response.get("Location", "")
+    if 400 <= status < 500 and response.get("Content-Type", "").startswith("text/html"):
+        assert says_what_went_wrong(response.content.decode()), f"{where}: {status}, no message"
     if expected == "login":
         assert sends_to_sign_in(response, path), f"{where}: {status} {location}"
         return
@@ -318,6 +322,7 @@ def test_every_admin_page_follows_the_admin_rules(world):
                 elif key != "superuser":
                     final = _follow(client, response, hops=3)
                     assert final.status_code == 403, f"{method} {where}: {final}"
+                    assert says_what_went_wrong(final.content.decode()), where
                 elif route.name.endswith("_changelist") or route.name == "admin:index":
                     assert response.status_code == 200, f"{method} {where}"
                     changelists += method == "get"

@@ -13,7 +13,6 @@ only on an answer that says it succeeded.
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -25,7 +24,7 @@ from django.core.cache import cache
 from security.tests.sessions_helpers import FIREFOX_WINDOWS
 from security.tests.twofactor_helpers import enroll, start_two_factor
 
-from .access import DEVICE, LOGIN, browser, sign_in, step_up
+from .access import DEVICE, LOGIN, browser, says_what_went_wrong, sign_in, step_up
 from .test_headers_and_fuzz import NASTY
 
 pytestmark = pytest.mark.django_db
@@ -284,17 +283,8 @@ def assert_sound(response, where: str) -> None:
     body = response.content.decode(errors="replace")
     for raw in RAW:
         assert raw not in body, f"{where}: {raw!r} reflected unescaped"
-    if 400 <= response.status_code < 500 and response.status_code != 405:
+    if 400 <= response.status_code < 500:
         assert says_what_went_wrong(body), f"{where}: a {response.status_code} without a message"
-
-
-def says_what_went_wrong(body: str) -> bool:
-    """A form with an alert on it, the error page, or a notice page (a heading and text,
-    no fields: "This link is not valid", "Link expired")."""
-    if 'role="alert"' in body or 'class="error-status"' in body:
-        return True
-    fields = re.findall(r"<input(?![^>]*type=\"hidden\")", body)
-    return not fields and "<h1" in body and "<p>" in body
 
 
 class Fuzzer:
@@ -552,3 +542,20 @@ def test_public_button_forms_ignore_junk_fields(name, user_factory, password):
     assert response.status_code in (200, 302), (name, response)
     again = ctx.client.post(path, junk)  # a second press: used link, ended sign-in
     assert_sound(again, name)
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "says"),
+    [
+        ("get", "/auth/logout/", "use the button"),
+        ("get", "/auth/password-strength/", "use the button"),
+        ("post", "/auth/signup/done/", "cannot take a form submission"),
+    ],
+)
+def test_a_405_says_what_to_do_and_keeps_the_allow_header(method, path, says, client):
+    response = getattr(client, method)(path)
+    assert response.status_code == 405
+    assert response["Allow"]
+    body = response.content.decode()
+    assert says in body
+    assert "Content-Security-Policy" in response
