@@ -7,6 +7,8 @@ five minutes. Stages: ``"2fa"`` (waiting for a TOTP or backup code) and ``"devic
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import time
 from dataclasses import dataclass
 
@@ -24,13 +26,27 @@ class Pending:
     started_at: float
     method: str = "password"
     next_url: str | None = None
+    # The stored password hash when the sign-in began, hashed again: a password change,
+    # a reset or the deny path ("it wasn't me") ends every half-finished sign-in that
+    # got past the old password.
+    password_fingerprint: str = ""
 
     @property
     def expired(self) -> bool:
         return time.time() - self.started_at > LIFETIME_SECONDS
 
     def user(self):
-        return get_user_model().objects.filter(pk=self.user_id, is_active=True).first()
+        """The user signing in, or None (gone, inactive, or the password has changed)."""
+        user = get_user_model().objects.filter(pk=self.user_id, is_active=True).first()
+        if user is None or not hmac.compare_digest(
+            self.password_fingerprint, password_fingerprint(user)
+        ):
+            return None
+        return user
+
+
+def password_fingerprint(user) -> str:
+    return hashlib.sha256(f"pending-signin:{user.password}".encode()).hexdigest()
 
 
 def start(
@@ -39,7 +55,12 @@ def start(
     """Begin (or move to) a stage. The session key rotates so a fixated key is useless."""
     request.session.cycle_key()
     pending = Pending(
-        user_id=user.pk, stage=stage, started_at=time.time(), method=method, next_url=next_url
+        user_id=user.pk,
+        stage=stage,
+        started_at=time.time(),
+        method=method,
+        next_url=next_url,
+        password_fingerprint=password_fingerprint(user),
     )
     request.session[SESSION_KEY] = pending.__dict__
     return pending

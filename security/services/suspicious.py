@@ -12,6 +12,7 @@ logged): a broken database never blocks anyone.
 
 from __future__ import annotations
 
+import hmac
 import logging
 import math
 from datetime import timedelta
@@ -27,7 +28,7 @@ from django.utils import timezone
 from panel.net import client_ip
 
 from .. import geoip
-from ..models import AuditEvent, SuspiciousSignIn, TrackedSession
+from ..models import AuditEvent, NewDeviceChallenge, SuspiciousSignIn, TrackedSession
 from .audit import audit
 from .client import client_context
 
@@ -353,9 +354,15 @@ def secure_account(*, user, request: HttpRequest | None = None) -> int:
         user, reason=TrackedSession.EndReason.DENIED, request=request
     )
     devices.forget_all(user=user, request=request, reason="denied")
-    SuspiciousSignIn.objects.filter(user=user, status=SuspiciousSignIn.Status.PENDING).update(
-        status=SuspiciousSignIn.Status.DENIED, decided_at=timezone.now(), decided_via="secured"
-    )
+    now = timezone.now()
+    # Held sign-ins still waiting, and approved ones their browser has not finished yet.
+    SuspiciousSignIn.objects.filter(
+        user=user,
+        status__in=[SuspiciousSignIn.Status.PENDING, SuspiciousSignIn.Status.APPROVED],
+    ).update(status=SuspiciousSignIn.Status.DENIED, decided_at=now, decided_via="secured")
+    # Emailed new-device codes not used yet die too.
+    NewDeviceChallenge.objects.filter(user=user, used_at__isnull=True).update(code_expires_at=now)
+    # A new password hash also ends every half-finished sign-in (pending.Pending.user).
     user.set_unusable_password()
     user.save(update_fields=["password"])
     from accounts.services import request_password_reset
@@ -364,10 +371,38 @@ def secure_account(*, user, request: HttpRequest | None = None) -> int:
     return ended
 
 
+def held_by_this_browser(held: SuspiciousSignIn, token: str | None) -> bool:
+    """Whether ``token`` (this browser's device token) is the one the hold was made for:
+    a copy of the waiting session in another browser cannot use the approval."""
+    from .devices import _token_hash
+
+    return bool(token) and hmac.compare_digest(held.device_token_hash, _token_hash(token))
+
+
 def complete_held(*, held: SuspiciousSignIn) -> bool:
-    """Mark an approved hold as used by its browser (single use); True if it was approved."""
+    """Mark an approved hold as used by its browser (single use); True if it was approved
+    within the last 30 minutes (the waiting page checks every few seconds)."""
     return bool(
-        SuspiciousSignIn.objects.filter(pk=held.pk, status=SuspiciousSignIn.Status.APPROVED).update(
-            status=SuspiciousSignIn.Status.COMPLETED
-        )
+        SuspiciousSignIn.objects.filter(
+            pk=held.pk,
+            status=SuspiciousSignIn.Status.APPROVED,
+            decided_at__gte=timezone.now() - HOLD_LIFETIME,
+        ).update(status=SuspiciousSignIn.Status.COMPLETED)
     )
+
+
+def cancel(*, held: SuspiciousSignIn, request: HttpRequest | None = None) -> None:
+    """The waiting browser gave up: the hold expires now, so neither the emailed links
+    nor the Sessions tab can approve it any more."""
+    with transaction.atomic():
+        cancelled = SuspiciousSignIn.objects.filter(
+            pk=held.pk, status=SuspiciousSignIn.Status.PENDING, expires_at__gt=timezone.now()
+        ).update(expires_at=timezone.now())
+        if cancelled:
+            audit(
+                "suspicious_signin_cancelled",
+                request=request,
+                actor=None,
+                user=held.user,
+                metadata={"held": held.pk},
+            )

@@ -331,3 +331,144 @@ def test_the_next_sign_in_shows_how_many_attempts_failed_since_the_last_one(
         "/auth/login/", {"username": "alice", "password": password}, follow=True
     )
     assert "failed attempt" not in again.content.decode()
+
+
+# --- Review fixes: the waiting browser, late approvals, what the deny path ends ---------------
+
+
+def _copy_session(source, target) -> None:
+    from django.conf import settings as django_settings
+
+    name = django_settings.SESSION_COOKIE_NAME
+    target.cookies[name] = source.cookies[name].value
+
+
+def test_a_copy_of_the_waiting_session_in_another_browser_cannot_use_the_approval(
+    alice, password, london_laptop, mailoutbox
+):
+    traveller = browser(PARIS)
+    with time_machine.travel(timezone.now() + timedelta(days=3), tick=False):
+        assert sign_in(traveller, alice, password)["Location"] == HELD_URL
+        thief = browser(PARIS)  # no device cookie of its own
+        _copy_session(traveller, thief)
+        browser("192.0.2.1").post(path_of(link_from(mailoutbox, "approve it:")))
+
+        stolen = thief.get(HELD_URL)
+        assert stolen.status_code == 403
+        assert "Continue in the other browser" in stolen.content.decode()
+        assert thief.post(HELD_URL, {"cancel": "1"}).status_code == 403
+        assert thief.get("/dashboard/").status_code == 302
+        # The browser the hold was made for still finishes.
+        assert traveller.get(HELD_URL)["Location"] == "/dashboard/"
+    assert TrustedDevice.objects.filter(user=alice, ip=PARIS).count() == 1
+
+
+def test_an_approval_not_picked_up_within_30_minutes_lapses(
+    alice, password, london_laptop, mailoutbox
+):
+    traveller = browser(PARIS)
+    with time_machine.travel(timezone.now() + timedelta(days=3), tick=False) as clock:
+        sign_in(traveller, alice, password)
+        browser("192.0.2.1").post(path_of(link_from(mailoutbox, "approve it:")))
+        clock.shift(timedelta(minutes=30, seconds=1))
+        response = traveller.get(HELD_URL, follow=True)
+        assert response.redirect_chain[-1][0] == "/auth/login/"
+        assert "expired" in response.content.decode()
+        assert traveller.get("/dashboard/").status_code == 302
+    assert SuspiciousSignIn.objects.get(user=alice).status == SuspiciousSignIn.Status.APPROVED
+
+
+def test_securing_the_account_stops_an_approved_sign_in_its_browser_has_not_finished(
+    alice, password, london_laptop, mailoutbox
+):
+    from security.services.suspicious import secure_account
+
+    traveller = browser(PARIS)
+    with time_machine.travel(timezone.now() + timedelta(days=3), tick=False):
+        sign_in(traveller, alice, password)
+        browser("192.0.2.1").post(path_of(link_from(mailoutbox, "approve it:")))
+        secure_account(user=alice)  # e.g. "This wasn't me" on another email, just then
+        response = traveller.get(HELD_URL, follow=True)
+        assert "This sign-in was denied." in response.content.decode()
+        assert traveller.get("/dashboard/").status_code == 302
+    assert SuspiciousSignIn.objects.get(user=alice).status == SuspiciousSignIn.Status.DENIED
+
+
+def test_securing_the_account_ends_a_sign_in_waiting_for_its_second_factor(
+    alice, password, london_laptop
+):
+    from security.services.suspicious import secure_account
+
+    from .twofactor_helpers import enroll, submit_code
+
+    enrolled = enroll(alice)
+    attacker = browser(LONDON)
+    assert sign_in(attacker, alice, password)["Location"] == "/auth/2fa/"
+    secure_account(user=alice)
+    response = submit_code(attacker, enrolled.code())
+    assert response.status_code == 302 and response["Location"] == "/auth/login/"
+    assert attacker.get("/dashboard/").status_code == 302
+
+
+def test_a_password_change_ends_half_finished_sign_ins_of_the_old_password(
+    alice, password, london_laptop
+):
+    from .twofactor_helpers import enroll, submit_code
+
+    enrolled = enroll(alice)
+    attacker = browser(LONDON)
+    sign_in(attacker, alice, password)
+    alice.set_password("a brand new passphrase 77")
+    alice.save()
+    assert submit_code(attacker, enrolled.code())["Location"] == "/auth/login/"
+    assert attacker.get("/dashboard/").status_code == 302
+
+
+def test_securing_the_account_kills_unused_new_device_codes(
+    alice, password, london_laptop, mailoutbox, settings
+):
+    from security.models import NewDeviceChallenge
+    from security.services.suspicious import secure_account
+
+    from .sessions_helpers import SAFARI_IPHONE, code_from
+
+    settings.SUSPICIOUS_SIGNIN_CHECKS = False
+    phone = browser(LONDON, SAFARI_IPHONE)
+    assert sign_in(phone, alice, password)["Location"] == "/auth/device/"
+    code = code_from(mailoutbox)
+    secure_account(user=alice)
+    challenge = NewDeviceChallenge.objects.get(user=alice)
+    assert challenge.code_expires_at <= timezone.now()
+    assert phone.post("/auth/device/", {"code": code})["Location"] == "/auth/login/"
+    assert phone.get("/dashboard/").status_code == 302
+
+
+def test_cancelling_the_wait_kills_the_links_and_the_sessions_tab_entry(
+    alice, password, london_laptop, mailoutbox
+):
+    from security.services.suspicious import pending_for
+
+    traveller = browser(PARIS)
+    with time_machine.travel(timezone.now() + timedelta(days=3), tick=False):
+        sign_in(traveller, alice, password)
+        approve = path_of(link_from(mailoutbox, "approve it:"))
+        response = traveller.post(HELD_URL, {"cancel": "1"}, follow=True)
+        assert "Sign-in cancelled." in response.content.decode()
+        assert not pending_for(alice).exists()
+        assert browser("192.0.2.1").post(approve).status_code == 400
+    assert AuditEvent.objects.filter(action="suspicious_signin_cancelled", user=alice).exists()
+
+
+def test_the_waiting_page_needs_no_javascript_to_continue(
+    alice, password, london_laptop, mailoutbox
+):
+    traveller = browser(PARIS)
+    with time_machine.travel(timezone.now() + timedelta(days=3), tick=False):
+        sign_in(traveller, alice, password)
+        page = traveller.get(HELD_URL).content.decode()
+        # It refreshes itself, and "Check again" is a plain link back to itself.
+        assert '<meta http-equiv="refresh" content="10">' in page
+        assert f'href="{HELD_URL}"' in page
+        assert "<noscript" not in page  # nothing hidden behind a script
+        browser("192.0.2.1").post(path_of(link_from(mailoutbox, "approve it:")))
+        assert traveller.get(HELD_URL)["Location"] == "/dashboard/"

@@ -194,16 +194,25 @@ def signin_held(request: HttpRequest) -> HttpResponse:
     held, data = suspicious.held_for(request)
     if held is None:
         return _restart(request)
+    token = devices.current_token(request)
+    if not suspicious.held_by_this_browser(held, token):
+        # A copy of the waiting session in another browser: it may neither finish nor
+        # cancel the sign-in (the session data is shared with the real one).
+        return _done(
+            request,
+            "Continue in the other browser",
+            "This sign-in is waiting in the browser it was started from. Continue there.",
+            status=403,
+        )
     if request.method == "POST" and request.POST.get("cancel"):
         request.session.pop(suspicious.HELD_KEY, None)
+        suspicious.cancel(held=held, request=request)
         messages.info(request, "Sign-in cancelled.")
         return redirect("accounts:login")
     approved = held.status == SuspiciousSignIn.Status.APPROVED and held.user.is_active
     if approved and suspicious.complete_held(held=held):
         request.session.pop(suspicious.HELD_KEY, None)
-        devices.trust(
-            request=request, user=held.user, token=devices.ensure_token(request), via="approval"
-        )
+        devices.trust(request=request, user=held.user, token=token, via="approval")
         return signin.complete(
             request,
             held.user,
