@@ -8,6 +8,7 @@ from django.contrib import admin, messages
 from panel.admin import ReadOnlyAdminMixin
 
 from .models import SuspiciousSignIn, TrackedSession, TrustedDevice
+from .services.devices import forget_by_operator
 from .services.sessions import revoke_records
 
 
@@ -59,10 +60,13 @@ class TrustedDeviceAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_select_related = ("user",)
     fields = ("user", "name", "ip", "user_agent", "city", "country", "created_at", "last_seen_at")
     readonly_fields = fields
+    # Not a plain delete: the action goes through the service, which audits it.
+    actions = ["forget"]
 
-    def has_delete_permission(self, request, obj=None) -> bool:
-        # Deleting a trust only means the next sign-in there needs the emailed code.
-        return admin.ModelAdmin.has_delete_permission(self, request, obj)
+    @admin.action(description="Forget the selected devices (next sign-in needs the emailed code)")
+    def forget(self, request, queryset):
+        total = forget_by_operator(queryset=queryset, actor=request.user, request=request)
+        self.message_user(request, f"Forgot {total} device(s).", messages.SUCCESS)
 
 
 @admin.register(SuspiciousSignIn)

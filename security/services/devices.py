@@ -153,6 +153,28 @@ def forget(*, request: HttpRequest, device: TrustedDevice) -> None:
             )
 
 
+def forget_by_operator(*, queryset, actor, request: HttpRequest | None = None) -> int:
+    """Operators (the admin's action): forget the trusted devices in ``queryset``; the
+    next sign-in on each needs the emailed code. One audit event per affected user."""
+    total = 0
+    by_user: dict = {}
+    for device in queryset.select_related("user"):
+        by_user.setdefault(device.user, []).append(device.pk)
+    for user, ids in by_user.items():
+        with transaction.atomic():
+            count, _ = TrustedDevice.objects.filter(pk__in=ids).delete()
+            if count:
+                audit(
+                    "device_forgotten",
+                    request=request,
+                    actor=actor,
+                    user=user,
+                    metadata={"count": count, "reason": "operator"},
+                )
+        total += count
+    return total
+
+
 def forget_all(*, user, request: HttpRequest | None = None, reason: str) -> int:
     with transaction.atomic():
         count, _ = TrustedDevice.objects.filter(user=user).delete()

@@ -84,3 +84,25 @@ def test_the_admin_lists_tracked_sessions_and_revokes_them(alice, password, user
     assert victim.get("/dashboard/").status_code == 302
     event = AuditEvent.objects.get(action="session_revoked")
     assert event.actor == admin and event.user == alice and event.metadata["source"] == "admin"
+
+
+def test_the_admin_forgets_trusted_devices_only_through_an_audited_action(
+    alice, password, user_factory, client
+):
+    from security.models import TrustedDevice
+
+    _signed_in(alice, password, 1)
+    device = TrustedDevice.objects.get(user=alice)
+    admin = user_factory("root", is_staff=True, is_superuser=True)
+    client.force_login(admin)
+    # No plain delete page (it would bypass the audit trail) ...
+    assert client.get(f"/admin/security/trusteddevice/{device.pk}/delete/").status_code == 403
+    assert TrustedDevice.objects.filter(pk=device.pk).exists()
+    # ... but the action, which the audit trail records.
+    response = client.post(
+        "/admin/security/trusteddevice/", {"action": "forget", "_selected_action": [device.pk]}
+    )
+    assert response.status_code == 302
+    assert not TrustedDevice.objects.filter(pk=device.pk).exists()
+    event = AuditEvent.objects.get(action="device_forgotten", metadata__reason="operator")
+    assert event.actor == admin and event.user == alice and event.metadata["count"] == 1
