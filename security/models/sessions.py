@@ -58,6 +58,7 @@ class TrackedSession(_Place):
         REPLACED = "replaced", "Replaced by a newer sign-in"
         DISABLED = "disabled", "Account disabled"
         DENIED = "denied", "Reported as not the user"
+        TWO_FACTOR_ENABLED = "2fa_enabled", "Two-factor authentication turned on"
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="tracked_sessions"

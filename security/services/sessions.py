@@ -43,6 +43,10 @@ END_MESSAGES = {
     Reason.REPLACED: "You were signed out because your account signed in on another device.",
     Reason.DISABLED: "Your session has ended.",
     Reason.DENIED: "This session was ended to secure your account.",
+    Reason.TWO_FACTOR_ENABLED: (
+        "Two-factor authentication was turned on for your account: sign in again with "
+        "your authenticator app."
+    ),
 }
 
 

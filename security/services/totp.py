@@ -232,7 +232,29 @@ def totp_confirm(*, user, code: str, request=None) -> list[str]:
         codes = issue_new_set(user=user)
         audit("2fa_enabled", request=request, user=user)
         send_email(to=user.email, template="2fa_enabled", context={"user": user})
+        if request is not None:
+            _secure_sessions_after_enabling(request=request, user=user, device=device)
     return codes
+
+
+def _secure_sessions_after_enabling(*, request, user, device: EncryptedTOTPDevice) -> None:
+    """Sessions signed in with the password alone must not outlive the switch to 2FA.
+
+    This session has just proved the second factor (the confirming code), so it is marked
+    verified, as if it had signed in through /auth/2fa/; every other session of the user
+    ends and must sign in again, now with a code.
+    """
+    from django_otp import login as otp_login
+
+    from . import sessions
+
+    otp_login(request, device)
+    sessions.end_user_sessions(
+        user,
+        except_session_key=request.session.session_key,
+        reason=sessions.Reason.TWO_FACTOR_ENABLED,
+        request=request,
+    )
 
 
 # --- Sign-in and disabling ----------------------------------------------------------------
