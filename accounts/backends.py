@@ -41,16 +41,20 @@ def normalize_login(login: str | None) -> str:
 
     A login that names an account maps to that account's lower-cased username; anything
     else is lower-cased as typed, so unknown names still get counted (and locked).
+
+    "Names an account" is decided by the very lookup ``authenticate()`` uses
+    (``get_by_login``), usernames included: on PostgreSQL ``iexact`` compares with
+    ``UPPER()``, so ``alıce`` (dotless i) signs in as alice and must count as alice, or
+    every such spelling would get six attempts of its own.
     """
-    value = (login or "").strip().lower()[:254]
+    value = (login or "").strip()[:254]
     if not value:
         return ""
     User = get_user_model()
-    match = (
-        User.objects.filter(email__iexact=value).values_list("username", flat=True).first()
-        if "@" in value
-        else None
-    )
+    try:
+        match = User.objects.get_by_login(value).get_username()
+    except (User.DoesNotExist, User.MultipleObjectsReturned):
+        match = None
     return (match or value).lower()
 
 
