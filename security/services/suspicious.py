@@ -29,6 +29,7 @@ from panel.net import client_ip
 
 from .. import geoip
 from ..models import AuditEvent, NewDeviceChallenge, SuspiciousSignIn, TrackedSession
+from . import pending
 from .audit import audit
 from .client import client_context
 
@@ -257,6 +258,8 @@ def hold(
         "method": method,
         "next": next_url,
         "otp_device": otp_device,
+        # A new password ends this sign-in, as it ends every half-finished one.
+        "password_fingerprint": pending.password_fingerprint(user),
     }
     return held
 
@@ -270,6 +273,17 @@ def held_for(request: HttpRequest) -> tuple[SuspiciousSignIn | None, dict]:
         .filter(pk=data.get("id"), user_id=data.get("user_id"))
         .first()
     )
+    if (
+        held is not None
+        and held.status != SuspiciousSignIn.Status.DENIED  # the page says "denied"
+        and not hmac.compare_digest(
+            str(data.get("password_fingerprint") or ""), pending.password_fingerprint(held.user)
+        )
+    ):
+        # The password changed (a reset or a change) since this sign-in got past it: the
+        # hold is over, approved or not.
+        request.session.pop(HELD_KEY, None)
+        return None, {}
     return held, data
 
 
