@@ -13,6 +13,16 @@ class UserManager(DjangoUserManager):
         login = (login or "").strip()
         return self.get(models.Q(email__iexact=login) | models.Q(username__iexact=login))
 
+    def with_email(self, email: str):
+        """Accounts whose address is ``email`` ignoring case, by both rules in use:
+        ``iexact`` (the look-ups) and the unique constraint's ``LOWER()``. PostgreSQL runs
+        ``iexact`` as ``UPPER(a) = UPPER(b)``, and the two disagree on characters such as
+        the Kelvin sign (U+212A), which lower-cases to ``k`` but upper-cases to itself."""
+        email = (email or "").strip()
+        return self.alias(email_lower=Lower("email")).filter(
+            models.Q(email__iexact=email) | models.Q(email_lower=Lower(models.Value(email)))
+        )
+
     def get_by_natural_key(self, username: str) -> User:
         return self.get(username__iexact=username)
 

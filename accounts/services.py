@@ -112,7 +112,7 @@ def signup(
     with form errors used up the address's budget.
     """
     email = User.objects.normalize_email(email.strip())  # lower-cases the domain only
-    existing = User.objects.filter(email__iexact=email).first()
+    existing = User.objects.with_email(email).first()
     if existing is not None:
         # Spend the same hashing time as a real sign-up so timing does not tell.
         make_password(password)
@@ -147,7 +147,7 @@ def signup(
                 _send_verification(user)
         except IntegrityError:
             # A concurrent sign-up took the username (or the address): try again.
-            if User.objects.filter(email__iexact=email).exists():
+            if User.objects.with_email(email).exists():
                 return None
             continue
         return user
