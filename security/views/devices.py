@@ -13,7 +13,7 @@ from django_ratelimit.core import is_ratelimited
 
 from panel.net import client_ip
 
-from ..lockout import locked_response
+from ..lockout import locked_response, ratelimit_ip
 from ..models import SuspiciousSignIn
 from ..services import devices, lockout, pending, sessions as tracked, signin, suspicious
 
@@ -165,7 +165,8 @@ def device_code_resend(request: HttpRequest) -> HttpResponse:
     ) or is_ratelimited(
         request,
         group="device-code-resend-ip",
-        key="ip",
+        # The client's address (X-Forwarded-For behind trusted proxies), not the proxy's.
+        key=ratelimit_ip,
         rate="10/10m",
         method="POST",
         increment=True,
