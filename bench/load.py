@@ -345,8 +345,8 @@ class Tally:
             kind = "429 locked"
         elif reply.status == 429 and RATELIMITED_TEXT in reply.body:
             kind = "429 rate-limited"
-        elif reply.status == 200:
-            kind = "200 form again (password checked)"
+        elif reply.status == 400:
+            kind = "400 form again (password checked)"
         else:
             kind = f"{reply.status} other"
         with self.lock:

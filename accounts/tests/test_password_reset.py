@@ -100,7 +100,7 @@ def test_a_new_password_from_the_link_ends_every_session_and_does_not_sign_in(
     # The new password works, the old one does not.
     assert "Sign in with your new password" in client.get("/auth/login/").content.decode()
     old = client.post("/auth/login/", {"username": "alice", "password": password})
-    assert old.status_code == 200
+    assert old.status_code == 400
     new = client.post("/auth/login/", {"username": "alice", "password": other_strong_password})
     assert new["Location"] == "/dashboard/"
 

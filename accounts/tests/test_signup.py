@@ -59,7 +59,7 @@ def test_a_new_account_cannot_sign_in_before_verifying(client, send, signup_data
     response = client.post(
         "/auth/login/", {"username": signup_data["email"], "password": signup_data["password1"]}
     )
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert LOGIN_FAILED in response.content.decode().replace("&#x27;", "'")
     assert "/auth/verify/resend/" in response.content.decode()
 

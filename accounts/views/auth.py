@@ -27,7 +27,7 @@ def _signin_rate(group: str, request: HttpRequest) -> str:
 def login_view(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated:
         return redirect("dashboard")
-    form = LoginForm(request.POST or None)
+    form = LoginForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         login = form.cleaned_data["username"]
         # The lock is checked before authenticate(): a locked pair costs no password
@@ -46,7 +46,11 @@ def login_view(request: HttpRequest) -> HttpResponse:
             return signin.password_verified(request, user, next_url=request.GET.get("next"))
         signin.password_failed(request, login=login, user=user)
         form.add_error(None, LOGIN_FAILED)
-    return render(request, "accounts/login.html", {"form": form}, status=200)
+    # A refused sign-in (unknown user, wrong password, unverified address alike) is a 400,
+    # as every form of the panel answers bad input: the same status and body for each.
+    return render(
+        request, "accounts/login.html", {"form": form}, status=400 if form.is_bound else 200
+    )
 
 
 @login_not_required

@@ -93,7 +93,7 @@ def test_control_characters_get_a_form_error_not_a_500(client):
     response = client.post(
         "/auth/login/", {"username": "ali\x07ce\x1b[31m\u202e", "password": "x\x08y"}
     )
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert "sign you in with those details" in response.content.decode()
 
 

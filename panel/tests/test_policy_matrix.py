@@ -103,7 +103,7 @@ TO_SECURITY = "→/settings/security/ | →/settings/security/"
 EXPECTED: dict[str, dict[str, str]] = {
     "home": private("→/dashboard/ | 405"),
     "dashboard": private("200 | 405"),
-    "accounts:login": public("200 | 200", **each(SIGNED_IN, "→/dashboard/ | →/dashboard/")),
+    "accounts:login": public("200 | 400", **each(SIGNED_IN, "→/dashboard/ | →/dashboard/")),
     "accounts:logout": public("405 | →/auth/login/", **each(SIGNED_IN, "405 | →/auth/login/!")),
     "accounts:signup": public("200 | 400", **each(SIGNED_IN, "→/dashboard/ | →/dashboard/")),
     "accounts:signup_done": public("200 | 405"),
@@ -120,15 +120,15 @@ EXPECTED: dict[str, dict[str, str]] = {
     "accounts:settings_security": private("200 | 405"),
     "accounts:settings_password": private("200 | 400"),
     "security:twofactor_signin": public(
-        "→/auth/login/ | →/auth/login/", pending_2fa="200 | 200", pending_device="device | device"
+        "→/auth/login/ | →/auth/login/", pending_2fa="200 | 400", pending_device="device | device"
     ),
-    "security:twofactor_enable": private("200 | 200", **each(WITH_2FA, TO_SECURITY)),
+    "security:twofactor_enable": private("200 | 400", **each(WITH_2FA, TO_SECURITY)),
     "security:twofactor_setup": private(
         "→/settings/security/2fa/enable/ | →/settings/security/2fa/enable/",
         **each(WITH_2FA, TO_SECURITY),
     ),
-    "security:twofactor_regenerate": private(TO_SECURITY, **each(WITH_2FA, "200 | 200")),
-    "security:twofactor_disable": private(TO_SECURITY, **each(WITH_2FA, "200 | 200")),
+    "security:twofactor_regenerate": private(TO_SECURITY, **each(WITH_2FA, "200 | 400")),
+    "security:twofactor_disable": private(TO_SECURITY, **each(WITH_2FA, "200 | 400")),
     "security:sessions": private("200 | 405"),
     "security:stepup": private("200 | 400"),
     "security:session_revoke": private("stepup | stepup", stepped_up="200 | →/settings/sessions/!"),

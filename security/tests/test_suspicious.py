@@ -264,7 +264,7 @@ def test_denying_from_the_email_ends_everything_and_forces_a_password_reset(
     assert event.user == alice and event.metadata["via"] == "email"
     # The old password no longer works.
     refused = sign_in(browser(LONDON), alice, password)
-    assert refused.status_code == 200 and "with those details" in refused.content.decode()
+    assert refused.status_code == 400 and "with those details" in refused.content.decode()
 
 
 def test_denying_from_a_trusted_session_signs_it_out_too(

@@ -69,7 +69,7 @@ def test_enabling_asks_for_the_current_password_first(alice_client, alice):
     assert page.status_code == 200
     assert 'type="password"' in page.content.decode()
     wrong = alice_client.post(ENABLE, {"password": "not my password at all"})
-    assert wrong.status_code == 200
+    assert wrong.status_code == 400
     assert "That password is not correct." in wrong.content.decode()
     assert not EncryptedTOTPDevice.objects.filter(user=alice).exists()
 
@@ -130,7 +130,7 @@ def test_starting_again_overwrites_the_pending_secret(alice_client, alice, passw
 def test_a_wrong_code_leaves_2fa_off(alice_client, alice, password):
     start_enrollment(alice_client, password)
     response = alice_client.post(SETUP, {"code": "000000"})
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert "didn't work" in page_text(response)
     assert not EncryptedTOTPDevice.objects.filter(user=alice, confirmed=True).exists()
     assert not BackupCodeSet.objects.filter(user=alice).exists()
@@ -237,7 +237,7 @@ def test_a_backup_code_completes_sign_in_once(client, enrolled, password):
     client.post("/auth/logout/")
     start_two_factor(client, enrolled.user, password)
     again = submit_code(client, enrolled.codes[0], backup=True)
-    assert again.status_code == 200
+    assert again.status_code == 400
     assert "didn't work" in page_text(again)
     assert "_auth_user_id" not in client.session
 
@@ -245,7 +245,7 @@ def test_a_backup_code_completes_sign_in_once(client, enrolled, password):
 def test_a_wrong_code_is_refused_counted_and_audited(client, enrolled, password):
     start_two_factor(client, enrolled.user, password)
     response = submit_code(client, "000000")
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert "didn't work" in page_text(response)
     assert "_auth_user_id" not in client.session
     event = AuditEvent.objects.get(action="2fa_failed")
@@ -353,7 +353,7 @@ def test_the_security_tab_offers_enable_when_2fa_is_off(alice_client):
 
 def test_regenerating_from_the_page_needs_a_totp_code(enrolled_client, enrolled):
     refused = enrolled_client.post(REGENERATE, {"code": enrolled.codes[0]})
-    assert refused.status_code == 200
+    assert refused.status_code == 400
     assert "6-digit" in refused.content.decode()
     response = enrolled_client.post(REGENERATE, {"code": enrolled.code()})
     assert response.status_code == 200
@@ -383,7 +383,7 @@ def test_disabling_with_a_backup_code_works_too(enrolled_client, enrolled):
 
 def test_disabling_with_a_wrong_code_changes_nothing(enrolled_client, enrolled):
     response = enrolled_client.post(DISABLE, {"code": "123456"})
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert "didn't work" in page_text(response)
     assert EncryptedTOTPDevice.objects.filter(user=enrolled.user, confirmed=True).exists()
     assert not AuditEvent.objects.filter(action="2fa_disabled").exists()
@@ -419,6 +419,6 @@ def test_two_parallel_sign_ins_with_one_code_let_exactly_one_in(user_factory, pa
         return response.get("Location", str(response.status_code))
 
     statuses = race(submit, [(c,) for c in clients])
-    assert sorted(statuses) == ["/dashboard/", "200"]
+    assert sorted(statuses) == ["/dashboard/", "400"]
     signed_in = [c.session.get("_auth_user_id") for c in clients]
     assert signed_in.count(str(enrolled.user.pk)) == 1

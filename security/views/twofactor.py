@@ -46,9 +46,26 @@ def _security_tab() -> HttpResponse:
     return redirect("accounts:settings_security")
 
 
-def _settings_page(request: HttpRequest, template: str, context: dict) -> HttpResponse:
+def _settings_page(
+    request: HttpRequest, template: str, context: dict, *, status: int = 200
+) -> HttpResponse:
     """A page under Profile > Settings > Security."""
-    return render(request, template, {"settings_tabs": settings_tabs("security"), **context})
+    return render(
+        request, template, {"settings_tabs": settings_tabs("security"), **context}, status=status
+    )
+
+
+def _posted(request: HttpRequest):
+    """The form data of a POST, even an empty one (so it gets "This field is required"
+    rather than a blank form), else None."""
+    return request.POST if request.method == "POST" else None
+
+
+def _form_status(request: HttpRequest) -> int:
+    """A form page shown again after a POST means the submission was refused (an invalid
+    form, a wrong code or password): 400, as every other form of the panel answers.
+    A lockout answers 429 before this is reached."""
+    return 400 if request.method == "POST" else 200
 
 
 @dataclass
@@ -131,6 +148,7 @@ def twofactor_signin(request: HttpRequest) -> HttpResponse:
             + "?"
             + urlencode({"method": "backup"}),
         },
+        status=_form_status(request),
     )
 
 
@@ -146,7 +164,7 @@ def twofactor_enable(request: HttpRequest) -> HttpResponse:
     if totp.has_2fa(request.user):
         messages.info(request, "Two-factor authentication is already on.")
         return _security_tab()
-    form = CurrentPasswordForm(request.POST or None, user=request.user)
+    form = CurrentPasswordForm(_posted(request), user=request.user)
     if request.method == "POST" and not form.is_valid() and form.password_refused:
         locked = refused(request, page="2fa_enable", factor="password", reason="invalid")
         if locked is not None:
@@ -163,7 +181,9 @@ def twofactor_enable(request: HttpRequest) -> HttpResponse:
         # Only a deadline is kept in the session; the secret stays encrypted in the database.
         request.session[SETUP_SESSION_KEY] = time.time() + SETUP_WINDOW_SECONDS
         return redirect("security:twofactor_setup")
-    return _settings_page(request, "security/twofactor_enable.html", {"form": form})
+    return _settings_page(
+        request, "security/twofactor_enable.html", {"form": form}, status=_form_status(request)
+    )
 
 
 @require_http_methods(["GET", "POST"])
@@ -180,7 +200,7 @@ def twofactor_setup(request: HttpRequest) -> HttpResponse:
         messages.info(request, "Confirm your password to set up two-factor authentication.")
         return redirect("security:twofactor_enable")
 
-    form = TOTPCodeForm(request.POST or None)
+    form = TOTPCodeForm(_posted(request))
     if request.method == "POST" and form.is_valid():
         checked = _check_code(request, form, page="2fa_setup", service=totp.totp_confirm)
         if checked.locked is not None:
@@ -196,7 +216,12 @@ def twofactor_setup(request: HttpRequest) -> HttpResponse:
         totp.log_unreadable(device)
         messages.error(request, totp.UNREADABLE_MESSAGE)
         return _security_tab()
-    return _settings_page(request, "security/twofactor_setup.html", {"form": form, "info": info})
+    return _settings_page(
+        request,
+        "security/twofactor_setup.html",
+        {"form": form, "info": info},
+        status=_form_status(request),
+    )
 
 
 def _backup_codes_page(request: HttpRequest, codes: list[str], *, first_time: bool) -> HttpResponse:
@@ -224,7 +249,7 @@ def twofactor_regenerate(request: HttpRequest) -> HttpResponse:
     """New backup codes, after a fresh TOTP code (backup codes are refused here)."""
     if not totp.has_2fa(request.user):
         return _security_tab()
-    form = TOTPCodeForm(request.POST or None)
+    form = TOTPCodeForm(_posted(request))
     if request.method == "POST" and form.is_valid():
         checked = _check_code(
             request,
@@ -243,6 +268,7 @@ def twofactor_regenerate(request: HttpRequest) -> HttpResponse:
         request,
         "security/twofactor_regenerate.html",
         {"form": form, "remaining": remaining(request.user), "count": COUNT},
+        status=_form_status(request),
     )
 
 
@@ -253,7 +279,7 @@ def twofactor_disable(request: HttpRequest) -> HttpResponse:
     """Turn 2FA off with a current TOTP code or a backup code."""
     if not totp.has_2fa(request.user):
         return _security_tab()
-    form = DisableForm(request.POST or None)
+    form = DisableForm(_posted(request))
     if request.method == "POST" and form.is_valid():
         checked = _check_code(request, form, page="2fa_disable", service=totp.totp_disable)
         if checked.locked is not None:
@@ -262,5 +288,8 @@ def twofactor_disable(request: HttpRequest) -> HttpResponse:
             messages.success(request, "Two-factor authentication is off.")
             return _security_tab()
     return _settings_page(
-        request, "security/twofactor_disable.html", {"form": form, "low_watermark": LOW_WATERMARK}
+        request,
+        "security/twofactor_disable.html",
+        {"form": form, "low_watermark": LOW_WATERMARK},
+        status=_form_status(request),
     )
