@@ -10,6 +10,7 @@ Views call these; every way in goes through ``complete()``, so no path skips a s
 
 from __future__ import annotations
 
+from django.contrib import messages
 from django.contrib.auth import login, logout
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
@@ -73,6 +74,12 @@ def complete(
     ``request.user.is_verified()`` is true for this session.
     """
     pending.clear(request)
+    if device is None and has_2fa(user):
+        # A sign-in that got past the password alone while the account had no 2FA (held
+        # for approval, or waiting for an emailed code) and the owner turned 2FA on
+        # meanwhile: it must not finish without the second factor. Start again.
+        messages.info(request, "Your sign-in expired. Please sign in again.")
+        return redirect("accounts:login")
     if device is not None:
         user.otp_device = device
     login(request, user, backend=BACKEND)

@@ -91,3 +91,21 @@ def test_an_approved_sign_in_with_the_current_password_still_completes(
         response = traveller.get(HELD_URL)
     assert response.status_code == 302 and response["Location"] == "/dashboard/"
     assert traveller.session.get("_auth_user_id") == str(alice.pk)
+
+
+def test_a_sign_in_held_before_2fa_was_turned_on_cannot_finish_without_a_code(
+    alice, password, london_laptop, mailoutbox
+):
+    # It got past the password alone; by the time it is approved the account has 2FA,
+    # and every way in must then have passed the second factor.
+    from .twofactor_helpers import enroll
+
+    with time_machine.travel(timezone.now() + timedelta(days=3), tick=False):
+        traveller = browser(PARIS)
+        assert sign_in(traveller, alice, password)["Location"] == HELD_URL
+        enroll(alice)
+        browser("192.0.2.1").post(path_of(link_from(mailoutbox, "approve it:")))
+        response = traveller.get(HELD_URL)
+        assert response.status_code == 302 and response["Location"] == "/auth/login/"
+        assert traveller.get("/dashboard/").status_code == 302
+    assert "_auth_user_id" not in traveller.session
