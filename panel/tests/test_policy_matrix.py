@@ -100,6 +100,7 @@ def public(everyone: str, **overrides) -> dict:
 #   →/x/    - 302 to /x/ exactly;  →…/set-password/ - to the reset form without the token
 #   a trailing ! - this request may change state (every other one must not)
 TO_SECURITY = "→/settings/security/ | →/settings/security/"
+TO_DASHBOARD = "→/dashboard/ | →/dashboard/"
 EXPECTED: dict[str, dict[str, str]] = {
     "home": private("→/dashboard/ | 405"),
     "dashboard": private("200 | 405"),
@@ -120,7 +121,10 @@ EXPECTED: dict[str, dict[str, str]] = {
     "accounts:settings_security": private("200 | 405"),
     "accounts:settings_password": private("200 | 400"),
     "security:twofactor_signin": public(
-        "→/auth/login/ | →/auth/login/", pending_2fa="200 | 400", pending_device="device | device"
+        "→/auth/login/ | →/auth/login/",
+        pending_2fa="200 | 400",
+        pending_device="device | device",
+        **each(SIGNED_IN, TO_DASHBOARD),
     ),
     "security:twofactor_enable": private("200 | 400", **each(WITH_2FA, TO_SECURITY)),
     "security:twofactor_setup": private(
@@ -138,12 +142,24 @@ EXPECTED: dict[str, dict[str, str]] = {
     "security:held_signin_decide": private("405 | →/settings/sessions/!"),
     "security:device_forget": private("405 | →/settings/security/!"),
     "security:device_code": public(
-        "→/auth/login/ | →/auth/login/", pending_2fa="2fa | 2fa", pending_device="200 | 400!"
+        "→/auth/login/ | →/auth/login/",
+        pending_2fa="2fa | 2fa",
+        pending_device="200 | 400!",
+        **each(SIGNED_IN, TO_DASHBOARD),
     ),
     "security:device_code_resend": public(
-        "405 | →/auth/login/", pending_device="405 | →/auth/device/!"
+        "405 | →/auth/login/",
+        pending_2fa="405 | 2fa",
+        pending_device="405 | →/auth/device/!",
+        **each(SIGNED_IN, "405 | →/dashboard/"),
     ),
-    "security:signin_held": public("→/auth/login/ | →/auth/login/"),
+    # A sign-in waiting at another step is sent there (the page ends only a hold).
+    "security:signin_held": public(
+        "→/auth/login/ | →/auth/login/",
+        pending_2fa="2fa | 2fa",
+        pending_device="device | device",
+        **each(SIGNED_IN, TO_DASHBOARD),
+    ),
     "security:signin_review": public("200 | 200!"),
     "security:not_me": public("200 | 200!"),
 }

@@ -14,6 +14,7 @@ from django_ratelimit.core import is_ratelimited
 from panel.net import client_ip
 
 from ..lockout import locked_response, ratelimit_ip
+from ..middleware import STAGE_URL_NAMES
 from ..models import SuspiciousSignIn
 from ..services import devices, lockout, pending, sessions as tracked, signin, suspicious
 
@@ -54,10 +55,34 @@ def _device_state(request: HttpRequest):
 
 
 def _restart(request: HttpRequest, message: str = EXPIRED) -> HttpResponse:
+    """End the device-code step (its pending sign-in and challenge) and start over."""
     pending.clear(request)
     devices.clear_challenge(request)
     messages.info(request, message)
     return redirect("accounts:login")
+
+
+def _restart_held(request: HttpRequest, message: str = EXPIRED) -> HttpResponse:
+    """End the held sign-in and start over. Only the hold is cleared: a sign-in that
+    this browser began since (waiting at another step) is not this page's to end."""
+    request.session.pop(suspicious.HELD_KEY, None)
+    messages.info(request, message)
+    return redirect("accounts:login")
+
+
+def _signed_in_already(request: HttpRequest) -> HttpResponse | None:
+    """A signed-in browser on a sign-in step (a bookmark, the back button) goes to the
+    dashboard: nothing expired, and nothing of its session is touched."""
+    return redirect("dashboard") if request.user.is_authenticated else None
+
+
+def _at_another_step(request: HttpRequest, stage: str | None) -> HttpResponse | None:
+    """A sign-in waiting at a step other than ``stage`` (2FA, device code) is sent to
+    that step's page, untouched: it is not this page's to end."""
+    state = pending.get(request)
+    if state is None or state.stage == stage:
+        return None
+    return redirect(STAGE_URL_NAMES.get(state.stage, "accounts:login"))
 
 
 def _done(request: HttpRequest, title: str, message: str, *, status: int = 200) -> HttpResponse:
@@ -84,6 +109,8 @@ def _mask_email(address: str) -> str:
 @require_http_methods(["GET", "POST"])
 def device_code(request: HttpRequest) -> HttpResponse:
     """/auth/device/: the emailed code for a sign-in from an unrecognised browser."""
+    if (done := _signed_in_already(request)) is not None:
+        return done
     state, user, challenge = _device_state(request)
     if challenge is None:
         return _restart(request)
@@ -152,6 +179,8 @@ def _resend_key(group: str, request: HttpRequest) -> str:
 @require_POST
 def device_code_resend(request: HttpRequest) -> HttpResponse:
     """Email a new code. Rate-limited per sign-in user and per IP; the failure count stays."""
+    if (done := _signed_in_already(request) or _at_another_step(request, "device")) is not None:
+        return done
     _state, user, challenge = _device_state(request)
     if challenge is None:
         return _restart(request)
@@ -192,9 +221,11 @@ def device_code_resend(request: HttpRequest) -> HttpResponse:
 def signin_held(request: HttpRequest) -> HttpResponse:
     """/auth/held/: wait for the owner's approval. Works without JavaScript: the page
     refreshes itself and has a "Check again" button; once approved, this finishes."""
+    if (done := _signed_in_already(request)) is not None:
+        return done
     held, data = suspicious.held_for(request)
     if held is None:
-        return _restart(request)
+        return _at_another_step(request, None) or _restart_held(request)
     token = devices.current_token(request)
     if not suspicious.held_by_this_browser(held, token):
         # A copy of the waiting session in another browser: it may neither finish nor
@@ -226,8 +257,7 @@ def signin_held(request: HttpRequest) -> HttpResponse:
         messages.error(request, "This sign-in was denied.")
         return redirect("accounts:login")
     if held.status != SuspiciousSignIn.Status.PENDING or held.expired:
-        request.session.pop(suspicious.HELD_KEY, None)
-        return _restart(request, "The approval request expired. Please sign in again.")
+        return _restart_held(request, "The approval request expired. Please sign in again.")
     return render(
         request, "security/signin_held.html", {"held": held, "email": _mask_email(held.user.email)}
     )

@@ -96,6 +96,9 @@ def _check_code(request: HttpRequest, form, *, page: str, service: Callable[...,
 @ratelimit(key=ratelimit_ip, rate=_rate, method="POST", group="2fa", block=True)
 def twofactor_signin(request: HttpRequest) -> HttpResponse:
     """/auth/2fa/: the second step after a correct password (pending stage "2fa")."""
+    if request.user.is_authenticated:
+        # Already signed in (a bookmark, the back button): nothing expired.
+        return redirect("dashboard")
     state = pending.get(request)
     user = state.user() if state is not None and state.stage == "2fa" else None
     if user is None:
