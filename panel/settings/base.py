@@ -188,6 +188,8 @@ AUTH_PASSWORD_VALIDATORS = [
         "OPTIONS": {"max_length": PASSWORD_MAX_LENGTH},
     },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    # Nothing built around the site name, the username, the email or the name (SECURITY.md 4).
+    {"NAME": "accounts.validators.ContextWordValidator"},
     {"NAME": "accounts.validators.StrengthValidator", "OPTIONS": {"min_score": 3}},
 ]
 PASSWORD_RESET_TIMEOUT = 3600
