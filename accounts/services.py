@@ -17,7 +17,7 @@ from importlib import import_module
 
 from django.conf import settings
 from django.contrib.auth import update_session_auth_hash
-from django.contrib.auth.hashers import make_password
+from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX, make_password
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest
@@ -27,7 +27,7 @@ from django.utils import timezone
 from security.models import AuditEvent
 from security.services.audit import audit
 
-from .emails import send_email
+from .emails import render_email, send_email
 from .models import OutboxEmail, User
 from .tokens import default_token_generator, make_verification_token, uid_for
 
@@ -154,13 +154,35 @@ def signup(
     raise IntegrityError("could not find a free username")
 
 
-def _send_verification(user: User) -> OutboxEmail:
+def _verification_context(user: User) -> dict:
     hours = settings.EMAIL_VERIFICATION_TIMEOUT // 3600
-    return send_email(
-        to=user.email,
-        template="verify_email",
-        context={"user": user, "link": verification_link(user), "valid_hours": hours},
+    return {"user": user, "link": verification_link(user), "valid_hours": hours}
+
+
+def _send_verification(user: User) -> OutboxEmail:
+    return send_email(to=user.email, template="verify_email", context=_verification_context(user))
+
+
+def _stand_in_user() -> User:
+    """An unsaved user with no password for the paths that send nothing: never saved,
+    never emailed."""
+    return User(
+        pk=0, username="nobody", email="nobody@example.invalid", password=UNUSABLE_PASSWORD_PREFIX
     )
+
+
+def _render_and_drop(template: str, context: dict) -> None:
+    """Do the work of a send and throw it away: the caller built ``context`` (its link
+    and token) for a stand-in user; the three parts are rendered here. Nothing is
+    written, queued or sent.
+
+    Why (security review H1): "forgot password" and "send the link again" answer the
+    same page whether or not an address has an account, but a path that skips the
+    token and the rendering answers a few milliseconds sooner, which tells. The
+    database writes of a real send (the outbox row, the audit row) are not imitated:
+    nothing may be written for an address without an account.
+    """
+    render_email(template, context)
 
 
 @transaction.atomic
@@ -181,6 +203,8 @@ def resend_verification(
     """
     user = User.objects.filter(email__iexact=email.strip(), is_active=True).first()
     if user is None or user.email_verified or not send:
+        # As much work as a send, nothing written (see _render_and_drop).
+        _render_and_drop("verify_email", _verification_context(_stand_in_user()))
         return False
     with transaction.atomic():
         _send_verification(user)
@@ -197,25 +221,21 @@ def request_password_reset(
     """Email a reset link (valid PASSWORD_RESET_TIMEOUT, single use) to an active account.
 
     Returns whether an email was queued; the caller must answer the same either way.
-    Unknown addresses are not audited (nothing to attach the event to).
+    Unknown addresses are not audited (nothing to attach the event to). Every path
+    renders one email, so the time taken does not tell either (see _render_and_drop).
     """
     user = User.objects.filter(email__iexact=email.strip(), is_active=True).first()
     if user is None:
+        _render_and_drop("password_reset", _reset_context(_stand_in_user()))
         return False
     # Also for an account without a usable password (created in the admin): the link
     # is how its owner sets one.
     sent = send
     with transaction.atomic():
         if sent:
-            send_email(
-                to=user.email,
-                template="password_reset",
-                context={
-                    "user": user,
-                    "link": password_reset_link(user),
-                    "valid_minutes": settings.PASSWORD_RESET_TIMEOUT // 60,
-                },
-            )
+            send_email(to=user.email, template="password_reset", context=_reset_context(user))
+        else:
+            _render_and_drop("password_reset", _reset_context(_stand_in_user()))
         audit(
             "password_reset_requested",
             request=request,
@@ -224,6 +244,14 @@ def request_password_reset(
             metadata={"sent": sent},
         )
     return sent
+
+
+def _reset_context(user: User) -> dict:
+    return {
+        "user": user,
+        "link": password_reset_link(user),
+        "valid_minutes": settings.PASSWORD_RESET_TIMEOUT // 60,
+    }
 
 
 def reset_password(*, user: User, new_password: str, request: HttpRequest | None = None) -> User:
