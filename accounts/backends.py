@@ -43,9 +43,8 @@ def normalize_login(login: str | None) -> str:
     else is lower-cased as typed, so unknown names still get counted (and locked).
 
     "Names an account" is decided by the very lookup ``authenticate()`` uses
-    (``get_by_login``), usernames included: on PostgreSQL ``iexact`` compares with
-    ``UPPER()``, so ``alıce`` (dotless i) signs in as alice and must count as alice, or
-    every such spelling would get six attempts of its own.
+    (``get_by_login``, the unique constraints' LOWER() rule), so every spelling that can
+    sign in as an account counts on that account's counter.
     """
     value = (login or "").strip()[:254]
     if not value:

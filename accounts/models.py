@@ -8,23 +8,36 @@ from django.db.models.functions import Lower
 
 
 class UserManager(DjangoUserManager):
+    # "The same address" and "the same username" mean one thing everywhere: what the
+    # unique constraints mean, LOWER(a) = LOWER(b), computed by the database on both
+    # sides. Django's ``iexact`` is not that rule on PostgreSQL (it runs
+    # UPPER(a) = UPPER(b)): the two disagree on characters such as the Kelvin sign
+    # (U+212A, lower-cases to "k", upper-cases to itself) and the dotless i (upper-cases
+    # to "I", lower-cases to itself). With ``iexact``, "alıce" signed in as alice and
+    # "victim@gmaıl.com" (a different mailbox) was "taken" by victim@gmail.com.
+
+    def with_email(self, email: str):
+        """Accounts whose address is ``email`` by the unique constraint's rule."""
+        email = (email or "").strip()
+        return self.alias(email_lower=Lower("email")).filter(email_lower=Lower(models.Value(email)))
+
+    def with_username(self, username: str):
+        """Accounts whose username is ``username`` by the unique constraint's rule."""
+        username = (username or "").strip()
+        return self.alias(username_lower=Lower("username")).filter(
+            username_lower=Lower(models.Value(username))
+        )
+
     def get_by_login(self, login: str) -> User:
         """The user whose email or username equals ``login``, ignoring case."""
         login = (login or "").strip()
-        return self.get(models.Q(email__iexact=login) | models.Q(username__iexact=login))
-
-    def with_email(self, email: str):
-        """Accounts whose address is ``email`` ignoring case, by both rules in use:
-        ``iexact`` (the look-ups) and the unique constraint's ``LOWER()``. PostgreSQL runs
-        ``iexact`` as ``UPPER(a) = UPPER(b)``, and the two disagree on characters such as
-        the Kelvin sign (U+212A), which lower-cases to ``k`` but upper-cases to itself."""
-        email = (email or "").strip()
-        return self.alias(email_lower=Lower("email")).filter(
-            models.Q(email__iexact=email) | models.Q(email_lower=Lower(models.Value(email)))
+        value = Lower(models.Value(login))
+        return self.alias(email_lower=Lower("email"), username_lower=Lower("username")).get(
+            models.Q(email_lower=value) | models.Q(username_lower=value)
         )
 
     def get_by_natural_key(self, username: str) -> User:
-        return self.get(username__iexact=username)
+        return self.with_username(username).get()
 
 
 class User(AbstractUser):

@@ -201,7 +201,7 @@ def resend_verification(
 
     Returns whether an email was queued; the caller must not reveal it.
     """
-    user = User.objects.filter(email__iexact=email.strip(), is_active=True).first()
+    user = User.objects.with_email(email).filter(is_active=True).first()
     if user is None or user.email_verified or not send:
         # As much work as a send, nothing written (see _render_and_drop).
         _render_and_drop("verify_email", _verification_context(_stand_in_user()))
@@ -224,7 +224,7 @@ def request_password_reset(
     Unknown addresses are not audited (nothing to attach the event to). Every path
     renders one email, so the time taken does not tell either (see _render_and_drop).
     """
-    user = User.objects.filter(email__iexact=email.strip(), is_active=True).first()
+    user = User.objects.with_email(email).filter(is_active=True).first()
     if user is None:
         _render_and_drop("password_reset", _reset_context(_stand_in_user()))
         return False

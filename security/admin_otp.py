@@ -97,7 +97,7 @@ class LockoutAdmin(_ReadOnly):
         User = get_user_model()
         done = 0
         for name in set(queryset.values_list("username", flat=True)):
-            user = User.objects.filter(username__iexact=name).first()
+            user = User.objects.with_username(name).first()
             if user is not None:
                 unlock(user=user, actor=request.user, request=request)
                 done += 1

@@ -113,7 +113,7 @@ def record_failure(request: HttpRequest, *, login: str) -> LockStatus:
 
 
 def _user_for(username: str):
-    return get_user_model().objects.filter(username__iexact=username).first()
+    return get_user_model().objects.with_username(username).first()
 
 
 def register_lockout(*, request: HttpRequest | None, ip: str, username: str) -> LockStatus:
