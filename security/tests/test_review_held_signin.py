@@ -19,7 +19,6 @@ from accounts import services as account_services
 from security.models import SuspiciousSignIn
 
 from .sessions_helpers import (
-    LONDON,
     PARIS,
     browser,
     emails_sent_at_once,  # noqa: F401
@@ -29,23 +28,10 @@ from .sessions_helpers import (
     sign_in,
 )
 
-pytestmark = pytest.mark.usefixtures("emails_sent_at_once", "geo_db")
+pytestmark = pytest.mark.usefixtures("emails_sent_at_once", "geo_db", "suspicious_checks_on")
 
 HELD_URL = "/auth/held/"
 NEW_PASSWORD = "a brand new passphrase 77 for alice"
-
-
-@pytest.fixture(autouse=True)
-def _checks_on(settings):
-    settings.SUSPICIOUS_SIGNIN_CHECKS = True
-    settings.NEW_DEVICE_APPROVAL = True
-
-
-@pytest.fixture
-def london_laptop(alice, password):
-    client = browser(LONDON)
-    assert sign_in(client, alice, password)["Location"] == "/dashboard/"
-    return client
 
 
 def _held_and_approved(alice, password, mailoutbox):

@@ -26,23 +26,9 @@ from .sessions_helpers import (
     sign_in,
 )
 
-pytestmark = pytest.mark.usefixtures("emails_sent_at_once", "geo_db")
+pytestmark = pytest.mark.usefixtures("emails_sent_at_once", "geo_db", "suspicious_checks_on")
 
 HELD_URL = "/auth/held/"
-
-
-@pytest.fixture(autouse=True)
-def _checks_on(settings):
-    settings.SUSPICIOUS_SIGNIN_CHECKS = True
-    settings.NEW_DEVICE_APPROVAL = True
-
-
-@pytest.fixture
-def london_laptop(alice, password):
-    """Alice signs in from London first: her history is one sign-in in Great Britain."""
-    client = browser(LONDON)
-    assert sign_in(client, alice, password)["Location"] == "/dashboard/"
-    return client
 
 
 def _sign_in_from(client, user, password, ip):
