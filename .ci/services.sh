@@ -11,6 +11,8 @@ PG_PORT=${PANEL_CI_PG_PORT:-5432}
 REDIS_HOST=${PANEL_CI_REDIS_HOST:-127.0.0.1}
 REDIS_PORT=${PANEL_CI_REDIS_PORT:-6379}
 REDIS_DB=${PANEL_CI_REDIS_DB:-15}
+# Parallel runs on one machine (several work trees) each need their own database name.
+PG_DB=${PANEL_CI_PG_DB:-panel_ci}
 
 if ! pg_isready -h "$PG_HOST" -p "$PG_PORT" -q; then
   echo "services leg: PostgreSQL is not answering on $PG_HOST:$PG_PORT" >&2
@@ -26,8 +28,8 @@ redis-cli -h "$REDIS_HOST" -p "$REDIS_PORT" -n "$REDIS_DB" flushdb >/dev/null
 # A free TCP port for the SMTP sink (the OS picks it; the sink binds it right after).
 SMTP_PORT=$($PY -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 
-# The base database need not exist: pytest-django creates (and drops) test_panel_ci.
-export DATABASE_URL="postgres://postgres@$PG_HOST:$PG_PORT/panel_ci"
+# The base database need not exist: pytest-django creates (and drops) test_$PG_DB.
+export DATABASE_URL="postgres://postgres@$PG_HOST:$PG_PORT/$PG_DB"
 export REDIS_URL="redis://$REDIS_HOST:$REDIS_PORT/$REDIS_DB"
 export EMAIL_URL="smtp://127.0.0.1:$SMTP_PORT"
 export CELERY_TASK_ALWAYS_EAGER=false
