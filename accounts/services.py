@@ -24,8 +24,8 @@ from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone
 
-from security.models import AuditEvent
-from security.services.audit import audit
+from audit.models import AuditEvent
+from audit.services import audit
 
 from .emails import render_email, send_email
 from .models import OutboxEmail, User
@@ -346,7 +346,7 @@ def _send_password_changed(user: User, *, how: str) -> OutboxEmail:
 def _session_tracking():
     """security.services.sessions (tracked sessions, trusted devices), if installed."""
     try:
-        from security.services import sessions
+        from security.sessions import services as sessions
     except ImportError:
         return None
     return sessions if hasattr(sessions, "end_user_sessions") else None

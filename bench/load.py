@@ -136,8 +136,8 @@ def prepare_database(env: dict[str, str]) -> dict[str, dict[str, str]]:
     from django.utils import timezone
 
     from accounts.models import User
+    from security.devices import services as devices
     from security.models import TrustedDevice
-    from security.services import devices
 
     call_command("migrate", verbosity=0, interactive=False, skip_checks=True)
     call_command("createcachetable", verbosity=0)
@@ -169,7 +169,7 @@ def password_checks_on_account(since) -> int:
     """Failed password checks recorded for the account since ``since`` (audit trail)."""
     from django.db import connections
 
-    from security.models import AuditEvent
+    from audit.models import AuditEvent
 
     count = AuditEvent.objects.filter(
         action="signin",

@@ -206,7 +206,7 @@ def locked_out_cost() -> dict[str, list[float]]:
 
 
 def backup_code_cost() -> dict[str, list[float]]:
-    from security.services.backup_codes import issue_new_set
+    from security.twofactor.backup_codes import issue_new_set
 
     make_user("plain")
     plain_client = Client()
@@ -246,7 +246,7 @@ def backup_code_cost() -> dict[str, list[float]]:
 
 def page_costs() -> dict:
     """Median time and queries per request: the bare control and three panel pages."""
-    from security.services.sessions import TRACK_KEY
+    from security.sessions.services import TRACK_KEY
 
     user = make_user("pages")
     authenticator = add_authenticator(user)

@@ -6,15 +6,9 @@ class SecurityConfig(AppConfig):
     verbose_name = "Security"
 
     def ready(self) -> None:
-        # Sessions, devices, suspicious sign-ins (issue 4).
         from accounts.tabs import register_tab
-
-        from . import (
-            session_signals,  # noqa: F401
-            signals,  # noqa: F401
-        )
+        from security.sessions import receivers  # noqa: F401
+        from security.signin.middleware import register_stage
 
         register_tab("sessions", "Sessions", "security:sessions")
-        from .middleware import register_stage
-
         register_stage("device", "security:device_code")

@@ -6,7 +6,7 @@ import logging
 
 from celery import shared_task
 
-from .services import retention
+from security import retention
 
 logger = logging.getLogger(__name__)
 

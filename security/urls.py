@@ -1,6 +1,8 @@
 from django.urls import path
 
-from .views import devices, sessions, twofactor
+from security.devices import views as devices
+from security.sessions import views as sessions
+from security.twofactor import views as twofactor
 
 app_name = "security"
 

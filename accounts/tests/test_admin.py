@@ -1,7 +1,7 @@
 import pytest
 
 from accounts.models import OutboxEmail, User
-from security.models import AuditEvent
+from audit.models import AuditEvent
 
 pytestmark = pytest.mark.django_db
 

@@ -6,7 +6,7 @@ import pytest
 from django.core import serializers
 
 from accounts.models import OutboxEmail
-from security.models import AuditEvent
+from audit.models import AuditEvent
 
 from .conftest import link_path
 

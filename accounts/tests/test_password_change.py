@@ -2,7 +2,7 @@ import pytest
 from django.contrib.sessions.models import Session
 
 from accounts import services
-from security.models import AuditEvent
+from audit.models import AuditEvent
 
 pytestmark = pytest.mark.django_db
 

@@ -4,7 +4,7 @@ import pytest
 import time_machine
 from django.contrib.auth import get_user_model
 
-from security.models import AuditEvent
+from audit.models import AuditEvent
 
 from .conftest import link_path
 

@@ -2,7 +2,7 @@ import pytest
 from django.contrib.auth import get_user_model
 
 from accounts.forms import LOGIN_FAILED
-from security.models import AuditEvent
+from audit.models import AuditEvent
 
 from .conftest import link_path
 

@@ -11,7 +11,7 @@ from django.test.signals import template_rendered
 
 from accounts import services
 from accounts.models import OutboxEmail
-from security.models import AuditEvent
+from audit.models import AuditEvent
 
 pytestmark = pytest.mark.django_db
 

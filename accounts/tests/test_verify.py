@@ -6,7 +6,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 
 from accounts.services import verification_link
-from security.models import AuditEvent
+from audit.models import AuditEvent
 
 from .conftest import link_path
 

@@ -11,8 +11,9 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 from django_ratelimit.decorators import ratelimit
 
-from security.lockout import locked_response, ratelimit_ip
-from security.services import lockout, pending, signin
+from security.lockout import policy as lockout
+from security.lockout.axes import locked_response, ratelimit_ip
+from security.signin import pending, pipeline as signin
 
 from ..forms import LOGIN_FAILED, LoginForm
 

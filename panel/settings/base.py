@@ -38,6 +38,7 @@ INSTALLED_APPS = [
     "django_otp.plugins.otp_static",
     "axes",
     "panel.apps.PanelConfig",
+    "audit",
     "accounts",
     "security",
     "teams",
@@ -52,13 +53,13 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     # A half-finished sign-in (password right, 2FA pending) reaches only its next step.
-    "security.middleware.PendingSignInMiddleware",
+    "security.signin.middleware.PendingSignInMiddleware",
     # Deny by default: a view is public only when marked @login_not_required.
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     # Tracked sessions: revoked, timed-out or replaced sessions are signed out here.
-    "security.session_middleware.SessionTrackingMiddleware",
+    "security.sessions.middleware.SessionTrackingMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "panel.middleware.SecurityHeadersMiddleware",
     "axes.middleware.AxesMiddleware",
@@ -215,7 +216,7 @@ AXES_LOCKOUT_PARAMETERS = [["ip_address", "username"]]
 AXES_CLIENT_IP_CALLABLE = "panel.net.client_ip"
 AXES_USERNAME_CALLABLE = "accounts.backends.axes_username"
 AXES_RESET_ON_SUCCESS = True
-AXES_LOCKOUT_CALLABLE = "security.lockout.lockout_response"
+AXES_LOCKOUT_CALLABLE = "security.lockout.axes.lockout_response"
 AXES_COOLOFF_TIME = timedelta(minutes=10)
 AXES_VERBOSE = False
 # axes keeps the GET and POST data of a failed attempt; these fields are masked there
@@ -236,8 +237,8 @@ AXES_SENSITIVE_PARAMETERS = [
 
 # --- Two-factor authentication and the escalating lockout (issue 3) ---------------------
 # axes counts failures per (IP, username) within AXES_COOLOFF_TIME (the counting window);
-# the panel's handler decides the lock: 60 s, then 5 min, then 1 h (security.lockout).
-AXES_HANDLER = "security.lockout.PanelAxesHandler"
+# the panel's handler decides the lock: 60 s, then 5 min, then 1 h (security.lockout.axes).
+AXES_HANDLER = "security.lockout.axes.PanelAxesHandler"
 AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 # Per-account ceiling of consecutive failures from any address (NIST SP 800-63B).
 LOCKOUT_ACCOUNT_HARD_LIMIT = env.int("LOCKOUT_ACCOUNT_HARD_LIMIT", default=100)
@@ -287,7 +288,7 @@ CONTENT_SECURITY_POLICY = (
 )
 
 # --- Sessions, devices, suspicious sign-ins (security/services/sessions.py) ----------
-# Read when code runs (security.services.sessions.policy_for), so tests can override.
+# Read when code runs (security.sessions.services.policy_for), so tests can override.
 # GeoIP: the GeoLite2 City database shipped by maxminddb-geolite2 (2018, CC BY-SA 3.0,
 # attribution in the footer) unless GEOIP_PATH points at a current one. A missing or
 # unreadable file means "Unknown" locations, one warning, and no location checks.

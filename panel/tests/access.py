@@ -251,7 +251,7 @@ class World:
         """Plausible values for a route's converters, pointing at the persona's own rows
         (Dana's for an anonymous visitor) so the page gets past its lookups."""
         from accounts.tokens import make_verification_token, uid_for
-        from security.services import suspicious
+        from security.suspicious import services as suspicious
 
         # Fresh from the database: a reset token covers last_login, which signing in set.
         owner = type(persona.extra["owner"]).objects.get(pk=persona.extra["owner"].pk)
@@ -325,8 +325,8 @@ def fingerprint() -> dict:
     Timestamps that reads may refresh by design (last-active, last-seen) are left out.
     """
     from accounts.models import User
+    from audit.models import AuditEvent
     from security.models import (
-        AuditEvent,
         BackupCode,
         EncryptedTOTPDevice,
         NewDeviceChallenge,

@@ -238,7 +238,8 @@ def test_no_secret_of_any_flow_is_logged_audited_or_kept_by_axes(mailoutbox, cap
 
     from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 
-    from security.models import AuditEvent, Lockout
+    from audit.models import AuditEvent
+    from security.models import Lockout
 
     events = AuditEvent.objects.all()
     actions = {e.action for e in events}

@@ -128,7 +128,7 @@ def trusted_devices(user, count: int) -> None:
 
 def activity(user, count: int) -> None:
     """``count`` sign-in events of ``user`` (successes, failures, lockouts, holds)."""
-    from security.models import AuditEvent
+    from audit.models import AuditEvent
 
     actions = ["signin", "2fa_failed", "lockout", "new_device_code_failed", "signin"]
     for n in range(count):

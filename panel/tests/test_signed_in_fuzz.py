@@ -491,7 +491,7 @@ def test_actions_without_fields_ignore_junk_and_do_their_one_thing(path, user_fa
 
 
 def test_malformed_device_codes_use_up_the_attempts_like_wrong_ones(user_factory, password):
-    from security.services.devices import MAX_CODE_ATTEMPTS
+    from security.devices.services import MAX_CODE_ATTEMPTS
 
     ctx = Ctx(user_factory, password)
     prep_pending_device(ctx)
@@ -508,7 +508,7 @@ def test_malformed_device_codes_use_up_the_attempts_like_wrong_ones(user_factory
 def _button_form(name: str, ctx: Ctx) -> str:
     """Put a visitor where the public button-only form ``name`` is, and return its path."""
     from accounts.tokens import make_verification_token
-    from security.services import suspicious
+    from security.suspicious import services as suspicious
 
     from .access import _other_rows
 

@@ -9,8 +9,9 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.timesince import timesince
 
-from .. import geoip, useragent
-from ..models import AuditEvent, TrustedDevice
+from audit.models import AuditEvent
+from security.client import geoip, useragent
+from security.models import TrustedDevice
 
 register = template.Library()
 
@@ -39,7 +40,7 @@ def ago(value: datetime | None) -> str:
 
 @register.simple_tag
 def session_policy(user):
-    from ..services.sessions import policy_for
+    from security.sessions.services import policy_for
 
     return policy_for(user)
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from django import template
 
-from ..services import totp
-from ..services.backup_codes import COUNT, LOW_WATERMARK, remaining
+from security.twofactor import totp
+from security.twofactor.backup_codes import COUNT, LOW_WATERMARK, remaining
 
 register = template.Library()
 

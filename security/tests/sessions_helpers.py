@@ -12,7 +12,7 @@ import pytest
 from django.test import Client
 from netaddr import IPSet
 
-from security import geoip
+from security.client import geoip
 
 LOGIN_URL = "/auth/login/"
 

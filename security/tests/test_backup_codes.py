@@ -10,9 +10,10 @@ import re
 import pytest
 import time_machine
 
-from security.models import AuditEvent, BackupCode, BackupCodeSet
-from security.services import backup_codes
-from security.services.backup_codes import (
+from audit.models import AuditEvent
+from security.models import BackupCode, BackupCodeSet
+from security.twofactor import backup_codes
+from security.twofactor.backup_codes import (
     ALPHABET,
     CodeRefused,
     backup_codes_regenerate,

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from security import geoip
+from security.client import geoip
 
 from .sessions_helpers import LONDON, SAFARI_IPHONE, write_city_db
 from .twofactor_helpers import enroll

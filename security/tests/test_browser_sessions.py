@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from security import geoip
+from security.client import geoip
 
 from .sessions_helpers import FIREFOX_WINDOWS, LONDON, SAFARI_IPHONE, code_from, write_city_db
 

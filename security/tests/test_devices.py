@@ -11,8 +11,9 @@ from axes.models import AccessAttempt
 from django.core import signing
 from django.utils import timezone
 
-from security.models import AuditEvent, NewDeviceChallenge, TrackedSession, TrustedDevice
-from security.services import devices
+from audit.models import AuditEvent
+from security.devices import services as devices
+from security.models import NewDeviceChallenge, TrackedSession, TrustedDevice
 
 from .sessions_helpers import (
     FIREFOX_WINDOWS,

@@ -6,7 +6,7 @@ import logging
 
 import pytest
 
-from security import geoip
+from security.client import geoip
 
 from .sessions_helpers import BERLIN_V6, LONDON, UNLISTED, geo_db  # noqa: F401
 
@@ -53,11 +53,11 @@ def test_invalid_and_private_addresses_are_unknown(value):
 
 def test_a_missing_database_gives_unknown_and_warns_once(settings, tmp_path, caplog):
     settings.GEOIP_PATH = str(tmp_path / "nowhere.mmdb")
-    with caplog.at_level(logging.WARNING, logger="security.geoip"):
+    with caplog.at_level(logging.WARNING, logger="security.client.geoip"):
         assert geoip.lookup(LONDON) == geoip.UNKNOWN
         assert geoip.lookup(LONDON) == geoip.UNKNOWN
         assert not geoip.available()
-    warnings = [r for r in caplog.records if r.name == "security.geoip"]
+    warnings = [r for r in caplog.records if r.name == "security.client.geoip"]
     assert len(warnings) == 1
     assert "GeoIP database unavailable" in warnings[0].getMessage()
 

@@ -9,8 +9,9 @@ from axes.models import AccessAttempt
 from django.contrib.auth import hashers
 from django.core.management import CommandError, call_command
 
-from security.models import AuditEvent, Lockout
-from security.services import pending
+from audit.models import AuditEvent
+from security.models import Lockout
+from security.signin import pending
 
 from .twofactor_helpers import *  # noqa: F403
 from .twofactor_helpers import (

@@ -9,7 +9,8 @@ import time_machine
 from axes.models import AccessAttempt
 from django.test import Client
 
-from security.models import AuditEvent, BackupCodeSet, EncryptedTOTPDevice
+from audit.models import AuditEvent
+from security.models import BackupCodeSet, EncryptedTOTPDevice
 
 from .twofactor_helpers import *  # noqa: F403
 from .twofactor_helpers import enroll, sign_in_password

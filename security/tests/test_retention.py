@@ -14,16 +14,11 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from accounts.models import OutboxEmail
-from security import tasks
-from security.models import (
-    AuditEvent,
-    Lockout,
-    NewDeviceChallenge,
-    SuspiciousSignIn,
-    TrackedSession,
-)
-from security.services import devices, retention
-from security.services.audit import audit
+from audit.models import AuditEvent
+from audit.services import audit
+from security import retention, tasks
+from security.devices import services as devices
+from security.models import Lockout, NewDeviceChallenge, SuspiciousSignIn, TrackedSession
 
 pytestmark = pytest.mark.django_db
 

@@ -12,8 +12,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from security.models import AuditEvent, TrackedSession, TrustedDevice
-from security.services import sessions as tracked
+from audit.models import AuditEvent
+from security.models import TrackedSession, TrustedDevice
+from security.sessions import services as tracked
 
 from .sessions_helpers import (
     CHROME_LINUX,

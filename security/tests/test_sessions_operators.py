@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 from django.core.management import CommandError, call_command
 
-from security.models import AuditEvent, TrackedSession
+from audit.models import AuditEvent
+from security.models import TrackedSession
 
 from .sessions_helpers import browser, sign_in
 

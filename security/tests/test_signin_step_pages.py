@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from security.services import devices, pending
+from security.devices import services as devices
+from security.signin import pending
 
 from .sessions_helpers import (
     SAFARI_IPHONE,

@@ -9,8 +9,9 @@ import pytest
 import time_machine
 from django.utils import timezone
 
-from security.models import AuditEvent, SuspiciousSignIn, TrackedSession, TrustedDevice
-from security.services.suspicious import haversine_km
+from audit.models import AuditEvent
+from security.models import SuspiciousSignIn, TrackedSession, TrustedDevice
+from security.suspicious.services import haversine_km
 
 from .sessions_helpers import (
     LONDON,
@@ -367,7 +368,7 @@ def test_an_approval_not_picked_up_within_30_minutes_lapses(
 def test_securing_the_account_stops_an_approved_sign_in_its_browser_has_not_finished(
     alice, password, london_laptop, mailoutbox
 ):
-    from security.services.suspicious import secure_account
+    from security.suspicious.services import secure_account
 
     traveller = browser(PARIS)
     with time_machine.travel(timezone.now() + timedelta(days=3), tick=False):
@@ -383,7 +384,7 @@ def test_securing_the_account_stops_an_approved_sign_in_its_browser_has_not_fini
 def test_securing_the_account_ends_a_sign_in_waiting_for_its_second_factor(
     alice, password, london_laptop
 ):
-    from security.services.suspicious import secure_account
+    from security.suspicious.services import secure_account
 
     from .twofactor_helpers import enroll, submit_code
 
@@ -414,7 +415,7 @@ def test_securing_the_account_kills_unused_new_device_codes(
     alice, password, london_laptop, mailoutbox, settings
 ):
     from security.models import NewDeviceChallenge
-    from security.services.suspicious import secure_account
+    from security.suspicious.services import secure_account
 
     from .sessions_helpers import SAFARI_IPHONE, code_from
 
@@ -432,7 +433,7 @@ def test_securing_the_account_kills_unused_new_device_codes(
 def test_cancelling_the_wait_kills_the_links_and_the_sessions_tab_entry(
     alice, password, london_laptop, mailoutbox
 ):
-    from security.services.suspicious import pending_for
+    from security.suspicious.services import pending_for
 
     traveller = browser(PARIS)
     with time_machine.travel(timezone.now() + timedelta(days=3), tick=False):

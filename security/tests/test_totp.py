@@ -10,9 +10,9 @@ import pytest
 import time_machine
 from django.utils import timezone
 
-from security import crypto
 from security.models import EncryptedTOTPDevice
-from security.services.totp import verify_totp
+from security.twofactor import crypto
+from security.twofactor.totp import verify_totp
 
 from .twofactor_helpers import *  # noqa: F403
 from .twofactor_helpers import enroll, race

@@ -10,9 +10,10 @@ from cryptography.fernet import Fernet
 from django.core.management import CommandError, call_command
 from django.test import Client
 
-from security import crypto
-from security.models import AuditEvent, BackupCodeSet, EncryptedTOTPDevice, Lockout
-from security.services.totp import verify_totp
+from audit.models import AuditEvent
+from security.models import BackupCodeSet, EncryptedTOTPDevice, Lockout
+from security.twofactor import crypto
+from security.twofactor.totp import verify_totp
 
 from .twofactor_helpers import *  # noqa: F403
 from .twofactor_helpers import emails, enroll, sign_in_password

@@ -17,8 +17,9 @@ import zxingcpp
 from django.urls import reverse
 from PIL import Image
 
-from security.models import AuditEvent, BackupCodeSet, EncryptedTOTPDevice
-from security.services import backup_codes
+from audit.models import AuditEvent
+from security.models import BackupCodeSet, EncryptedTOTPDevice
+from security.twofactor import backup_codes
 
 from .twofactor_helpers import *  # noqa: F403
 from .twofactor_helpers import (

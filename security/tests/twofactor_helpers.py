@@ -21,7 +21,7 @@ from django.urls import reverse
 
 from accounts.models import OutboxEmail
 from security.models import EncryptedTOTPDevice
-from security.services.backup_codes import issue_new_set
+from security.twofactor.backup_codes import issue_new_set
 
 LOGIN_URL = "/auth/login/"
 TWO_FACTOR_URL = "/auth/2fa/"

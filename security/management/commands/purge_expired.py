@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from security.services.retention import purge_expired
+from security.retention import purge_expired
 
 from ._operator import OperatorCommand
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.contrib.auth import get_user_model
 from django.core.management.base import CommandError
 
-from security.services.sessions import revoke_all_for
+from security.sessions.services import revoke_all_for
 
 from ._operator import OperatorCommand
 

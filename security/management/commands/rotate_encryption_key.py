@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.core.management.base import CommandError
 
-from security.services.totp import rotate_encryption_key
+from security.twofactor.totp import rotate_encryption_key
 
 from ._operator import OperatorCommand
 

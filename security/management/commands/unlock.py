@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from security.services.lockout import parse_ip, unlock
+from security.lockout.policy import parse_ip, unlock
 
 from ._operator import OperatorCommand
 

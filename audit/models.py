@@ -1,0 +1,82 @@
+"""The append-only audit trail: one row per security-relevant event."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+
+class AuditEventQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        raise PermissionError("Audit events are append-only.")
+
+    def delete(self):
+        raise PermissionError("Audit events are append-only.")
+
+
+class AuditEvent(models.Model):
+    """One security-relevant event. Append-only: no update or delete path exists.
+
+    On PostgreSQL a trigger (``security`` migration 0002, which created the table before
+    this app existed; the table keeps its name) also refuses UPDATE and DELETE, so not even
+    raw SQL from the application role can rewrite history. For the same reason the user
+    links PROTECT: deleting a user would have to blank their events (an UPDATE), so
+    accounts with history are deactivated, never deleted.
+    """
+
+    class Outcome(models.TextChoices):
+        SUCCESS = "success", "Success"
+        FAILURE = "failure", "Failure"
+        DENIED = "denied", "Denied"
+
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    # One of audit.actions.Action (audit() refuses any other name).
+    action = models.CharField(max_length=64, db_index=True)
+    outcome = models.CharField(max_length=10, choices=Outcome.choices, default=Outcome.SUCCESS)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="audit_events_as_actor",
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="audit_events",
+        help_text="The affected user.",
+    )
+    impersonator = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="audit_events_as_impersonator",
+    )
+    # The team, once teams exist (ROADMAP); kept as a plain id so this app has no
+    # dependency on teams.
+    team_id = models.BigIntegerField(null=True, blank=True, db_index=True)
+    ip = models.GenericIPAddressField(null=True, blank=True)
+    user_agent = models.TextField(blank=True)
+    metadata = models.JSONField(default=dict, blank=True)
+
+    objects = AuditEventQuerySet.as_manager()
+
+    class Meta:
+        # The table was created by the security app; moving the model moved no table.
+        db_table = "security_auditevent"
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["user", "-created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.created_at:%Y-%m-%d %H:%M:%S} {self.action} {self.outcome}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None and not kwargs.get("force_insert"):
+            raise PermissionError("Audit events are append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise PermissionError("Audit events are append-only.")

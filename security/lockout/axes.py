@@ -1,0 +1,88 @@
+"""Glue between django-axes and the panel: the axes handler, the locked-out response,
+and the rate-limit key. The policy itself lives in ``security.services.lockout``.
+"""
+
+from __future__ import annotations
+
+from axes.handlers.database import AxesDatabaseHandler
+from axes.helpers import get_client_username, get_credentials
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+
+from panel.net import client_ip
+from security.lockout import policy
+from security.twofactor.totp import humanize_seconds
+
+LOCKED_MESSAGE = "Too many failed attempts. Please wait before trying again."
+
+
+def locked_message(seconds: int | None) -> str:
+    if seconds is None:
+        return (
+            "Too many failed attempts. Sign-in is locked for this account: reset your "
+            "password or contact support."
+        )
+    return f"Too many failed attempts. Please wait {humanize_seconds(seconds)} before trying again."
+
+
+def locked_response(request: HttpRequest, lock: policy.LockStatus) -> HttpResponse:
+    """The one locked-out page: generic text, the time left, 429 and Retry-After."""
+    response = render(
+        request,
+        "security/locked.html",
+        {"message": locked_message(lock.seconds)},
+        status=429,
+    )
+    response["Retry-After"] = str(lock.seconds if lock.seconds is not None else 3600)
+    return response
+
+
+def lockout_response(
+    request: HttpRequest, response=None, credentials=None, *args, **kwargs
+) -> HttpResponse:
+    """AXES_LOCKOUT_CALLABLE: axes flagged this request as locked out."""
+    credentials = credentials or getattr(request, "axes_credentials", None)
+    username = get_client_username(request, credentials)
+    lock = policy.status(ip=client_ip(request), username=username)
+    if not lock.locked:
+        lock = policy.LockStatus(True, int(policy.DURATIONS[0].total_seconds()))
+    return locked_response(request, lock)
+
+
+def ratelimit_ip(group: str, request: HttpRequest) -> str:
+    """django-ratelimit key: the client IP as the panel computes it (forged
+    X-Forwarded-For is ignored unless TRUSTED_PROXY_COUNT says otherwise)."""
+    return client_ip(request)
+
+
+class PanelAxesHandler(AxesDatabaseHandler):
+    """AXES_HANDLER: axes's database handler with the panel's escalating lock.
+
+    axes still records every failure (``AccessAttempt``, ``AccessFailureLog``) and
+    decides when a pair reaches the limit; whether a pair *is* locked, and for how long,
+    comes from ``security.models.Lockout`` (60 s, 5 min, 1 h). While a pair is locked,
+    further attempts are not counted, so the lock time cannot be stretched.
+    """
+
+    def is_locked(self, request, credentials=None) -> bool:
+        username = get_client_username(request, credentials)
+        return policy.status(ip=request.axes_ip_address, username=username).locked
+
+    def user_login_failed(self, sender, credentials: dict, request=None, **kwargs):
+        if request is None:
+            return super().user_login_failed(sender, credentials, request, **kwargs)
+        username = get_client_username(request, credentials)
+        if policy.status(ip=request.axes_ip_address, username=username).locked:
+            request.axes_locked_out = True
+            request.axes_credentials = credentials
+            return None
+        super().user_login_failed(sender, credentials, request, **kwargs)
+        policy.note_account_failure(request=request, username=username)
+        if request.axes_locked_out:
+            policy.register_lockout(request=request, ip=request.axes_ip_address, username=username)
+        return None
+
+    def user_logged_in(self, sender, request, user, **kwargs):
+        super().user_logged_in(sender, request, user, **kwargs)
+        username = get_client_username(request, get_credentials(user.get_username()))
+        policy.clear_pair(ip=request.axes_ip_address, username=username)

@@ -1,0 +1,251 @@
+"""The lockout policy: escalating locks per (client IP, normalized username).
+
+django-axes counts failures (its ``AccessAttempt`` rows, keyed by the pair through
+``AXES_LOCKOUT_PARAMETERS`` and ``AXES_USERNAME_CALLABLE``). Failed passwords reach it
+through ``authenticate()``; failed second-factor codes through ``record_failure()``,
+which sends the same ``user_login_failed`` signal. When a pair reaches
+``AXES_FAILURE_LIMIT`` (6) within the counting window (``AXES_COOLOFF_TIME``, 10 min
+since the previous failure), the panel's axes handler (``security.lockout``) calls
+``register_lockout()``: the pair is locked for 60 s, a repeat lockout within a day for
+5 min, then for 1 h, and the counter starts again from zero.
+
+A success clears that pair only. Independently, 100 consecutive failures for one
+account from any address hard-lock the account until an operator unlocks it or the
+user sets a new password (a completed reset); NIST SP 800-63B's ceiling.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import ipaddress
+from dataclasses import dataclass
+from datetime import timedelta
+
+from axes.models import AccessAttempt
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.signals import user_login_failed
+from django.db import IntegrityError, transaction
+from django.db.models import F, Q
+from django.http import HttpRequest
+from django.utils import timezone
+
+from accounts.backends import normalize_login
+from audit.models import AuditEvent
+from audit.services import audit
+from panel.net import client_ip
+from security.models import Lockout
+from security.signin import pending
+
+DURATIONS = (timedelta(seconds=60), timedelta(minutes=5), timedelta(hours=1))
+# A lockout within this time after the previous one escalates to the next duration.
+REPEAT_WINDOW = timedelta(hours=24)
+
+
+def hard_limit() -> int:
+    return int(getattr(settings, "LOCKOUT_ACCOUNT_HARD_LIMIT", 100))
+
+
+@dataclass(frozen=True)
+class LockStatus:
+    locked: bool
+    # Seconds left; None when the account is hard-locked (no end until an unlock).
+    seconds: int | None = None
+
+
+UNLOCKED = LockStatus(False)
+
+
+def pair_for(request: HttpRequest, login: str | None) -> tuple[str, str]:
+    return client_ip(request), normalize_login(login)
+
+
+def status(*, ip: str, username: str) -> LockStatus:
+    """Whether the pair (or the whole account) is locked. One indexed query."""
+    if not username:
+        return UNLOCKED
+    now = timezone.now()
+    rows = (
+        Lockout.objects.filter(username=username)
+        .filter(Q(ip=ip) | Q(ip__isnull=True))
+        .filter(Q(locked_until__gt=now) | Q(hard_locked=True))
+        .values_list("pk", "locked_until", "hard_locked", "password_fingerprint")
+    )
+    longest = 0
+    for pk, locked_until, hard, fingerprint in rows:
+        if hard:
+            if _password_changed_since(username, fingerprint):
+                # A completed password reset (or change) lifts the account's hard lock.
+                Lockout.objects.filter(pk=pk).delete()
+                continue
+            return LockStatus(True, None)
+        if locked_until is not None and locked_until > now:
+            longest = max(longest, int((locked_until - now).total_seconds() + 0.999))
+    return LockStatus(True, max(longest, 1)) if longest else UNLOCKED
+
+
+def _fingerprint(encoded_password: str) -> str:
+    return hashlib.sha256(encoded_password.encode()).hexdigest()
+
+
+def _password_changed_since(username: str, fingerprint: str) -> bool:
+    user = _user_for(username)
+    if user is None or not fingerprint:
+        return False
+    return _fingerprint(user.password) != fingerprint
+
+
+def status_for(request: HttpRequest, login: str | None) -> LockStatus:
+    ip, username = pair_for(request, login)
+    return status(ip=ip, username=username)
+
+
+def record_failure(request: HttpRequest, *, login: str) -> LockStatus:
+    """Count a failed second-factor code (or device code) on the pair's counter.
+
+    Sends ``user_login_failed`` as ``authenticate()`` does for a wrong password, so
+    django-axes counts both on one counter. Returns the lock status afterwards.
+    """
+    user_login_failed.send(sender=__name__, credentials={"username": login}, request=request)
+    if getattr(request, "axes_locked_out", False):
+        return status_for(request, login)
+    return UNLOCKED
+
+
+def _user_for(username: str):
+    return get_user_model().objects.with_username(username).first()
+
+
+def register_lockout(*, request: HttpRequest | None, ip: str, username: str) -> LockStatus:
+    """Lock the pair that just reached the failure limit (called by the axes handler)."""
+    now = timezone.now()
+    with transaction.atomic():
+        try:
+            row, _ = Lockout.objects.select_for_update().get_or_create(ip=ip, username=username)
+        except IntegrityError:  # a parallel request created it first
+            row = Lockout.objects.select_for_update().get(ip=ip, username=username)
+        if row.locked_until and row.locked_until > now:
+            return status(ip=ip, username=username)
+        repeat = row.last_locked_at is not None and now - row.last_locked_at < REPEAT_WINDOW
+        row.level = min(row.level + 1, len(DURATIONS)) if repeat else 1
+        duration = DURATIONS[row.level - 1]
+        row.locked_until = now + duration
+        row.last_locked_at = now
+        row.save()
+        # The counter starts afresh once the lock ends: six more failures for the next.
+        AccessAttempt.objects.filter(ip_address=ip, username=username).delete()
+        audit(
+            "lockout",
+            request=request,
+            outcome=AuditEvent.Outcome.DENIED,
+            user=_user_for(username),
+            metadata={
+                "username": username[:150],
+                "locked_ip": ip,
+                "seconds": int(duration.total_seconds()),
+                "level": row.level,
+            },
+        )
+    if request is not None and hasattr(request, "session"):
+        # A lockout destroys a half-finished sign-in: the attacker starts from scratch.
+        pending.clear(request)
+    return LockStatus(True, int(duration.total_seconds()))
+
+
+def note_account_failure(*, request: HttpRequest | None, username: str) -> None:
+    """Count toward the per-account hard limit (existing accounts only, so a flood of
+    made-up names cannot fill the table)."""
+    user = _user_for(username) if username else None
+    if user is None:
+        return
+    with transaction.atomic():
+        try:
+            row, _ = Lockout.objects.select_for_update().get_or_create(ip=None, username=username)
+        except IntegrityError:
+            row = Lockout.objects.select_for_update().get(ip=None, username=username)
+        Lockout.objects.filter(pk=row.pk).update(consecutive_failures=F("consecutive_failures") + 1)
+        row.refresh_from_db(fields=["consecutive_failures", "hard_locked"])
+        if row.consecutive_failures >= hard_limit() and not row.hard_locked:
+            row.hard_locked = True
+            row.last_locked_at = timezone.now()
+            row.password_fingerprint = _fingerprint(user.password)
+            row.save(update_fields=["hard_locked", "last_locked_at", "password_fingerprint"])
+            audit(
+                "lockout",
+                request=request,
+                outcome=AuditEvent.Outcome.DENIED,
+                user=user,
+                metadata={"username": username[:150], "hard_limit": hard_limit()},
+            )
+
+
+def clear_pair(*, ip: str, username: str) -> None:
+    """A completed sign-in: forget this pair's lock history and the account's run of
+    failures. Other pairs (other addresses) keep their counters."""
+    Lockout.objects.filter(ip=ip, username=username).delete()
+    Lockout.objects.filter(ip__isnull=True, username=username, hard_locked=False).update(
+        consecutive_failures=0
+    )
+
+
+def clear_account(*, user) -> None:
+    """Lift the per-account hard lock (e.g. after a completed password reset)."""
+    Lockout.objects.filter(ip__isnull=True, username=normalize_login(user.get_username())).delete()
+
+
+@dataclass
+class UnlockSummary:
+    target: str
+    kind: str  # "ip" or "user"
+    attempts: int = 0
+    locks: int = 0
+
+
+def parse_ip(value: str) -> str | None:
+    try:
+        return str(ipaddress.ip_address(value.strip()))
+    except ValueError:
+        return None
+
+
+def unlock(
+    *,
+    ip: str | None = None,
+    user=None,
+    actor=None,
+    request: HttpRequest | None = None,
+    dry_run: bool = False,
+) -> UnlockSummary:
+    """Lift every lock and counter of one address or one account (operator action)."""
+    if (ip is None) == (user is None):
+        raise ValueError("unlock needs exactly one of ip or user")
+    if ip is not None:
+        summary = UnlockSummary(target=ip, kind="ip")
+        attempts = AccessAttempt.objects.filter(ip_address=ip)
+        locks = Lockout.objects.filter(ip=ip)
+    else:
+        username = normalize_login(user.get_username())
+        summary = UnlockSummary(target=user.get_username(), kind="user")
+        attempts = AccessAttempt.objects.filter(username=username)
+        locks = Lockout.objects.filter(username=username)
+    now = timezone.now()
+    summary.attempts = attempts.count()
+    summary.locks = locks.filter(Q(locked_until__gt=now) | Q(hard_locked=True)).count()
+    if dry_run:
+        return summary
+    with transaction.atomic():
+        attempts.delete()
+        locks.delete()
+        audit(
+            "unlock",
+            request=request,
+            actor=actor,
+            user=user,
+            metadata={
+                "target_kind": summary.kind,
+                "target_ip": ip,
+                "attempts_cleared": summary.attempts,
+                "locks_cleared": summary.locks,
+            },
+        )
+    return summary

@@ -1,0 +1,34 @@
+"""Glue between Django's auth signals and tracked sessions (no logic here)."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.auth.signals import user_logged_in, user_logged_out
+from django.db.models.signals import post_save
+from django.dispatch import receiver
+
+from security.models import TrackedSession
+from security.sessions import services as sessions
+
+
+@receiver(user_logged_in, dispatch_uid="security.sessions.logged_in")
+def _track_new_session(sender, request, user, **kwargs) -> None:
+    if request is not None and hasattr(request, "session"):
+        sessions.start_session(request, user)
+
+
+@receiver(user_logged_out, dispatch_uid="security.sessions.logged_out")
+def _end_signed_out_session(sender, request, user, **kwargs) -> None:
+    if request is None or not hasattr(request, "session"):
+        return
+    record = sessions.current(request)
+    if record is not None and record.ended_at is None:
+        sessions.end_session(record, reason=TrackedSession.EndReason.SIGNOUT, request=request)
+
+
+@receiver(
+    post_save, sender=settings.AUTH_USER_MODEL, dispatch_uid="security.sessions.user_disabled"
+)
+def _end_sessions_of_disabled_user(sender, instance, created, **kwargs) -> None:
+    if not created and not instance.is_active:
+        sessions.end_user_sessions(instance, reason=TrackedSession.EndReason.DISABLED)

@@ -1,1 +1,0 @@
-"""Connects auth signals to the audit trail and the lockout (glue only, no logic)."""

@@ -1,0 +1,374 @@
+"""TOTP two-factor authentication: enrollment, verification, disabling, key rotation.
+
+Every verification runs in its own ``transaction.atomic`` on the device row locked with
+``select_for_update()``: of two requests racing with one code exactly one wins, and a
+failed attempt's throttle increment is committed even though the caller then refuses.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import logging
+import secrets
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+from urllib.parse import quote
+
+import qrcode
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+from PIL import Image
+
+from accounts.emails import send_email
+from audit.models import AuditEvent
+from audit.services import audit
+from security.models import BackupCodeSet, EncryptedTOTPDevice
+from security.twofactor import crypto
+from security.twofactor.backup_codes import CodeRefused, issue_new_set, looks_like_backup_code
+
+logger = logging.getLogger("panel.security")
+
+UNREADABLE_MESSAGE = "Your two-factor secret could not be read; contact support."
+SECRET_BYTES = 20  # 160 bits, RFC 4226 R6
+QR_SIZE = 256
+
+
+class AlreadyEnabled(Exception):
+    """The user already has a confirmed authenticator."""
+
+
+@dataclass
+class CheckResult:
+    """The outcome of checking one second-factor code."""
+
+    ok: bool
+    reason: str  # ok | invalid | throttled | unreadable | no_device
+    message: str
+    retry_after: int = 0
+    device: Any = field(default=None, repr=False)
+
+    INVALID_MESSAGE: ClassVar[str] = (
+        "That code didn't work. Check the code in your authenticator app and try again."
+    )
+    BACKUP_INVALID_MESSAGE: ClassVar[str] = (
+        "That backup code didn't work. Check it and try again: each code works only once."
+    )
+
+    @staticmethod
+    def throttled_message(seconds: int) -> str:
+        return f"Too many wrong codes. Wait {humanize_seconds(seconds)} and try again."
+
+    @classmethod
+    def throttled(cls, seconds: int) -> CheckResult:
+        return cls(False, "throttled", cls.throttled_message(seconds), retry_after=seconds)
+
+
+def humanize_seconds(seconds: int) -> str:
+    seconds = max(1, int(seconds))
+    if seconds < 120:
+        return f"{seconds} second{'s' if seconds != 1 else ''}"
+    minutes = -(-seconds // 60)
+    if minutes < 120:
+        return f"{minutes} minutes"
+    hours = -(-minutes // 60)
+    return f"{hours} hours"
+
+
+# --- Reading state ----------------------------------------------------------------------
+
+
+def confirmed_device(user) -> EncryptedTOTPDevice | None:
+    if user is None or not getattr(user, "pk", None):
+        return None
+    return EncryptedTOTPDevice.objects.filter(user=user, confirmed=True).first()
+
+
+def has_2fa(user) -> bool:
+    if user is None or not getattr(user, "pk", None):
+        return False
+    return EncryptedTOTPDevice.objects.filter(user=user, confirmed=True).exists()
+
+
+def log_unreadable(device: EncryptedTOTPDevice) -> None:
+    # The operator needs the user and the cause; never the ciphertext or a key.
+    logger.error(
+        "two-factor secret of user id=%s (device id=%s) cannot be decrypted with any key in "
+        "ENCRYPTION_KEYS: a key was removed or replaced; restore the key, or disable 2FA "
+        "for the user (manage.py disable_2fa) after verifying their identity",
+        device.user_id,
+        device.pk,
+    )
+
+
+def secret_readable(device: EncryptedTOTPDevice) -> bool:
+    try:
+        device.bin_key  # noqa: B018 - decrypting is the check
+    except crypto.SecretUnreadable:
+        log_unreadable(device)
+        return False
+    return True
+
+
+# --- Enrollment -------------------------------------------------------------------------
+
+
+def totp_start(*, user, request=None) -> EncryptedTOTPDevice:
+    """Create (or overwrite) the pending, unconfirmed authenticator with a fresh secret.
+
+    The view has already re-checked the password: a stolen session alone cannot rotate
+    the pending secret. The secret is stored encrypted; it is never put in the session.
+    """
+    with transaction.atomic():
+        if EncryptedTOTPDevice.objects.filter(user=user, confirmed=True).exists():
+            raise AlreadyEnabled
+        EncryptedTOTPDevice.objects.filter(user=user, confirmed=False).delete()
+        device = EncryptedTOTPDevice(user=user, name="Authenticator app", confirmed=False)
+        device.set_key(secrets.token_bytes(SECRET_BYTES))
+        device.save()
+        audit("2fa_setup_started", request=request, user=user)
+    return device
+
+
+def pending_device(user) -> EncryptedTOTPDevice | None:
+    return EncryptedTOTPDevice.objects.filter(user=user, confirmed=False).first()
+
+
+def base32_secret(key: bytes) -> str:
+    return base64.b32encode(key).decode("ascii").rstrip("=")
+
+
+def group_secret(secret: str, size: int = 4) -> str:
+    return " ".join(secret[i : i + size] for i in range(0, len(secret), size))
+
+
+def otpauth_uri(*, key: bytes, account: str) -> str:
+    """The Key URI (SHA1, 6 digits, 30 s), issuer both as label prefix and parameter."""
+    issuer = str(settings.OTP_ISSUER).replace(":", "").strip() or "Panel"
+    label = f"{quote(issuer, safe='')}:{quote(account, safe='')}"
+    return (
+        f"otpauth://totp/{label}?secret={base32_secret(key)}&issuer={quote(issuer, safe='')}"
+        f"&algorithm=SHA1&digits={EncryptedTOTPDevice.DIGITS}&period={EncryptedTOTPDevice.STEP}"
+    )
+
+
+def qr_png(data: str, size: int = QR_SIZE) -> bytes:
+    """A PNG of exactly ``size`` x ``size`` pixels: black modules on white, with at least
+    the 4-module quiet zone, scaled by a whole number of pixels per module so every
+    module stays square and sharp."""
+    qr = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, box_size=1, border=4)
+    qr.add_data(data)
+    qr.make(fit=True)
+    modules = qr.get_matrix()  # includes the border
+    scale = max(1, size // len(modules))
+    canvas = Image.new("L", (size, size), 255)
+    offset = (size - len(modules) * scale) // 2
+    pixels = canvas.load()
+    for y, row in enumerate(modules):
+        for x, dark in enumerate(row):
+            if dark:
+                for dy in range(scale):
+                    for dx in range(scale):
+                        pixels[offset + x * scale + dx, offset + y * scale + dy] = 0
+    out = io.BytesIO()
+    canvas.save(out, format="PNG", optimize=True)
+    return out.getvalue()
+
+
+@dataclass
+class SetupInfo:
+    manual_key: str
+    uri: str
+    qr_data_uri: str
+
+
+def setup_info(*, device: EncryptedTOTPDevice, user) -> SetupInfo:
+    """What the setup page shows. Raises ``crypto.SecretUnreadable``."""
+    key = device.bin_key
+    uri = otpauth_uri(key=key, account=user.email or user.get_username())
+    png = base64.b64encode(qr_png(uri)).decode("ascii")
+    return SetupInfo(
+        manual_key=group_secret(base32_secret(key)),
+        uri=uri,
+        qr_data_uri=f"data:image/png;base64,{png}",
+    )
+
+
+def verify_totp(*, user, code: str, confirmed: bool = True) -> CheckResult:
+    """Check a TOTP code against the user's (confirmed or pending) authenticator."""
+    with transaction.atomic():
+        device = (
+            EncryptedTOTPDevice.objects.select_for_update()
+            .filter(user=user, confirmed=confirmed)
+            .first()
+        )
+        if device is None:
+            return CheckResult(False, "no_device", CheckResult.INVALID_MESSAGE)
+        seconds = device.throttle_seconds_left()
+        if seconds:
+            return CheckResult.throttled(seconds)
+        try:
+            ok = device.verify_token(code)
+        except crypto.SecretUnreadable:
+            log_unreadable(device)
+            return CheckResult(False, "unreadable", UNREADABLE_MESSAGE)
+    if ok:
+        return CheckResult(True, "ok", "", device=device)
+    return CheckResult(False, "invalid", CheckResult.INVALID_MESSAGE)
+
+
+def totp_confirm(*, user, code: str, request=None) -> list[str]:
+    """Confirm the pending authenticator with a valid code: 2FA is on. Returns the new
+    backup codes (the only time they exist in plain text). Raises ``CodeRefused``."""
+    result = verify_totp(user=user, code=code, confirmed=False)
+    if not result.ok:
+        raise CodeRefused.from_result(result)
+    with transaction.atomic():
+        device = EncryptedTOTPDevice.objects.select_for_update().get(pk=result.device.pk)
+        device.confirmed = True
+        device.confirmed_at = timezone.now()
+        device.save(update_fields=["confirmed", "confirmed_at"])
+        codes = issue_new_set(user=user)
+        audit("2fa_enabled", request=request, user=user)
+        send_email(to=user.email, template="2fa_enabled", context={"user": user})
+        if request is not None:
+            _secure_sessions_after_enabling(request=request, user=user, device=device)
+    return codes
+
+
+def _secure_sessions_after_enabling(*, request, user, device: EncryptedTOTPDevice) -> None:
+    """Sessions signed in with the password alone must not outlive the switch to 2FA.
+
+    This session has just proved the second factor (the confirming code), so it is marked
+    verified, as if it had signed in through /auth/2fa/; every other session of the user
+    ends and must sign in again, now with a code.
+    """
+    from django_otp import login as otp_login
+
+    from security.sessions import services as sessions
+
+    otp_login(request, device)
+    sessions.end_user_sessions(
+        user,
+        except_session_key=request.session.session_key,
+        reason=sessions.Reason.TWO_FACTOR_ENABLED,
+        request=request,
+    )
+
+
+# --- Sign-in and disabling ----------------------------------------------------------------
+
+
+def verify_second_factor(*, user, code: str, method: str, request=None) -> CheckResult:
+    """The 2FA sign-in step: ``method`` is "totp" or "backup_code"."""
+    from security.twofactor.backup_codes import use_backup_code
+
+    if method == "backup_code":
+        return use_backup_code(user=user, code=code, request=request)
+    return verify_totp(user=user, code=code)
+
+
+def consume_backup_code(*, user, code: str) -> CheckResult:
+    with transaction.atomic():
+        code_set = BackupCodeSet.objects.select_for_update().filter(user=user).first()
+        if code_set is None:
+            return CheckResult(False, "invalid", CheckResult.BACKUP_INVALID_MESSAGE)
+        seconds = code_set.throttle_seconds_left()
+        if seconds:
+            return CheckResult.throttled(seconds)
+        ok = code_set.verify_token(code)
+    if ok:
+        return CheckResult(True, "ok", "", device=code_set)
+    return CheckResult(False, "invalid", CheckResult.BACKUP_INVALID_MESSAGE)
+
+
+def _wipe(user) -> bool:
+    """Delete the secret and every backup code. True if there was anything to delete."""
+    deleted, _ = EncryptedTOTPDevice.objects.filter(user=user).delete()
+    codes, _ = BackupCodeSet.objects.filter(user=user).delete()
+    return bool(deleted or codes)
+
+
+def totp_disable(*, user, code: str, request=None) -> None:
+    """Turn 2FA off with a current TOTP code or an unused backup code. Raises
+    ``CodeRefused``. The secret and all backup codes are deleted."""
+    method = "backup_code" if looks_like_backup_code(code) else "totp"
+    if method == "backup_code":
+        result = consume_backup_code(user=user, code=code)
+    else:
+        result = verify_totp(user=user, code=code)
+    if not result.ok:
+        raise CodeRefused.from_result(result, method=method)
+    with transaction.atomic():
+        _wipe(user)
+        audit("2fa_disabled", request=request, user=user, metadata={"method": method})
+        send_email(
+            to=user.email, template="2fa_disabled", context={"user": user, "by_operator": False}
+        )
+
+
+def totp_disable_by_operator(*, user, actor=None, request=None, via: str = "command") -> bool:
+    """An operator turns 2FA off for a user who lost both factors (after verifying who
+    they are, out of band). Audited with the acting operator; the user is emailed."""
+    with transaction.atomic():
+        if not _wipe(user):
+            return False
+        audit(
+            "2fa_disabled_by_operator",
+            request=request,
+            actor=actor,
+            user=user,
+            metadata={"via": via},
+        )
+        send_email(
+            to=user.email, template="2fa_disabled", context={"user": user, "by_operator": True}
+        )
+    return True
+
+
+# --- Key rotation -----------------------------------------------------------------------
+
+
+@dataclass
+class RotationSummary:
+    total: int = 0
+    rotated: int = 0
+    unreadable: int = 0
+
+
+def rotate_encryption_key(*, dry_run: bool = False, actor=None) -> RotationSummary:
+    """Re-encrypt every TOTP secret with the first key of ENCRYPTION_KEYS.
+
+    Secrets no key can read are left untouched, counted and logged (with the user id).
+    """
+    summary = RotationSummary()
+    with transaction.atomic():
+        for device in EncryptedTOTPDevice.objects.select_for_update().order_by("pk"):
+            summary.total += 1
+            try:
+                token = crypto.rotate(device.encrypted_key)
+            except crypto.SecretUnreadable:
+                log_unreadable(device)
+                summary.unreadable += 1
+                continue
+            summary.rotated += 1
+            if not dry_run:
+                device.encrypted_key = token
+                device.save(update_fields=["encrypted_key"])
+        if not dry_run:
+            audit(
+                "encryption_key_rotated",
+                actor=actor,
+                outcome=(
+                    AuditEvent.Outcome.SUCCESS
+                    if not summary.unreadable
+                    else AuditEvent.Outcome.FAILURE
+                ),
+                metadata={
+                    "total": summary.total,
+                    "rotated": summary.rotated,
+                    "unreadable": summary.unreadable,
+                },
+            )
+    return summary

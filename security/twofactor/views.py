@@ -1,0 +1,298 @@
+"""Two-factor pages: the sign-in step, enrollment, backup codes, disabling."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_not_required
+from django.core.exceptions import ImproperlyConfigured
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import urlencode
+from django.views.decorators.http import require_http_methods
+from django_ratelimit.decorators import ratelimit
+
+from accounts.tabs import settings_tabs
+from security.lockout import policy as lockout
+from security.lockout.axes import locked_response, ratelimit_ip
+from security.lockout.decorators import refuse_while_locked, refused
+from security.signin import pending, pipeline as signin
+from security.twofactor import crypto, totp
+from security.twofactor.backup_codes import (
+    COUNT,
+    LOW_WATERMARK,
+    CodeRefused,
+    backup_codes_regenerate,
+    remaining,
+)
+from security.twofactor.forms import BackupCodeForm, CurrentPasswordForm, DisableForm, TOTPCodeForm
+
+# How long after re-entering the password the setup page may show the pending secret.
+SETUP_SESSION_KEY = "_2fa_setup_until"
+SETUP_WINDOW_SECONDS = 10 * 60
+
+
+def _rate(group: str, request: HttpRequest) -> str:
+    return getattr(settings, "TWO_FACTOR_RATE_LIMIT", "30/m")
+
+
+def _security_tab() -> HttpResponse:
+    return redirect("accounts:settings_security")
+
+
+def _settings_page(
+    request: HttpRequest, template: str, context: dict, *, status: int = 200
+) -> HttpResponse:
+    """A page under Profile > Settings > Security."""
+    return render(
+        request, template, {"settings_tabs": settings_tabs("security"), **context}, status=status
+    )
+
+
+def _posted(request: HttpRequest):
+    """The form data of a POST, even an empty one (so it gets "This field is required"
+    rather than a blank form), else None."""
+    return request.POST if request.method == "POST" else None
+
+
+def _form_status(request: HttpRequest) -> int:
+    """A form page shown again after a POST means the submission was refused (an invalid
+    form, a wrong code or password): 400, as every other form of the panel answers.
+    A lockout answers 429 before this is reached."""
+    return 400 if request.method == "POST" else 200
+
+
+@dataclass
+class _Checked:
+    ok: bool
+    value: Any = None
+    locked: HttpResponse | None = None  # the locked page, when this attempt locked the pair
+
+
+def _check_code(request: HttpRequest, form, *, page: str, service: Callable[..., Any]) -> _Checked:
+    """Call ``service(user=, code=, request=)`` with the form's code. A refused code is
+    counted on the sign-in lockout (``common.refused``) and shown on the form."""
+    try:
+        value = service(user=request.user, code=form.cleaned_data["code"], request=request)
+    except CodeRefused as exc:
+        locked = refused(request, page=page, factor=exc.method, reason=exc.reason)
+        if locked is None:
+            form.add_error("code", exc.message)
+        return _Checked(False, locked=locked)
+    return _Checked(True, value)
+
+
+# --- The sign-in step ---------------------------------------------------------------------
+
+
+@login_not_required
+@require_http_methods(["GET", "POST"])
+@ratelimit(key=ratelimit_ip, rate=_rate, method="POST", group="2fa", block=True)
+def twofactor_signin(request: HttpRequest) -> HttpResponse:
+    """/auth/2fa/: the second step after a correct password (pending stage "2fa")."""
+    if request.user.is_authenticated:
+        # Already signed in (a bookmark, the back button): nothing expired.
+        return redirect("dashboard")
+    state = pending.get(request)
+    user = state.user() if state is not None and state.stage == "2fa" else None
+    if user is None:
+        pending.clear(request)
+        messages.info(request, "Your sign-in expired. Please sign in again.")
+        return redirect("accounts:login")
+
+    lock = lockout.status_for(request, user.get_username())
+    if lock.locked:
+        pending.clear(request)
+        return locked_response(request, lock)
+
+    use_backup = (request.POST.get("method") or request.GET.get("method")) == "backup"
+    device = totp.confirmed_device(user)
+    unreadable = device is not None and not use_backup and not totp.secret_readable(device)
+    if unreadable:
+        use_backup = True
+    form_class = BackupCodeForm if use_backup else TOTPCodeForm
+    method = "backup_code" if use_backup else "totp"
+    data = request.POST if request.method == "POST" and not unreadable else None
+    form = form_class(data)
+
+    if data is not None and form.is_valid():
+        result = totp.verify_second_factor(
+            user=user, code=form.cleaned_data["code"], method=method, request=request
+        )
+        if result.ok:
+            return signin.after_factors(
+                request, user, method=method, next_url=state.next_url, device=result.device
+            )
+        if result.reason == "unreadable":
+            # Not the user's fault: not counted as a failed attempt.
+            form.add_error(None, result.message)
+        else:
+            lock = signin.second_factor_failed(request, user, method=method, reason=result.reason)
+            if lock.locked:
+                return locked_response(request, lock)
+            form.add_error("code", result.message)
+
+    return render(
+        request,
+        "security/twofactor_signin.html",
+        {
+            "form": form,
+            "use_backup": use_backup,
+            "unreadable": unreadable,
+            "unreadable_message": totp.UNREADABLE_MESSAGE,
+            "totp_url": reverse("security:twofactor_signin"),
+            "backup_url": reverse("security:twofactor_signin")
+            + "?"
+            + urlencode({"method": "backup"}),
+        },
+        status=_form_status(request),
+    )
+
+
+# --- Enrollment ---------------------------------------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+@ratelimit(key="user", rate="10/m", method="POST", group="2fa-enable", block=True)
+@refuse_while_locked
+def twofactor_enable(request: HttpRequest) -> HttpResponse:
+    """Step 1: re-enter the password, then a fresh pending secret is created. A wrong
+    password counts on the sign-in lockout."""
+    if totp.has_2fa(request.user):
+        messages.info(request, "Two-factor authentication is already on.")
+        return _security_tab()
+    form = CurrentPasswordForm(_posted(request), user=request.user)
+    if request.method == "POST" and not form.is_valid() and form.password_refused:
+        locked = refused(request, page="2fa_enable", factor="password", reason="invalid")
+        if locked is not None:
+            return locked
+    if request.method == "POST" and form.is_valid():
+        try:
+            totp.totp_start(user=request.user, request=request)
+        except totp.AlreadyEnabled:
+            return _security_tab()
+        except ImproperlyConfigured:
+            # No ENCRYPTION_KEYS (the system check says so too): never a 500.
+            messages.error(request, "Two-factor authentication is not available: contact support.")
+            return _security_tab()
+        # Only a deadline is kept in the session; the secret stays encrypted in the database.
+        request.session[SETUP_SESSION_KEY] = time.time() + SETUP_WINDOW_SECONDS
+        return redirect("security:twofactor_setup")
+    return _settings_page(
+        request, "security/twofactor_enable.html", {"form": form}, status=_form_status(request)
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@ratelimit(key="user", rate="20/m", method="POST", group="2fa-setup", block=True)
+@refuse_while_locked
+def twofactor_setup(request: HttpRequest) -> HttpResponse:
+    """Step 2: scan the QR code (or type the key), confirm with a code. On success the
+    backup codes are shown, once, in this response."""
+    if totp.has_2fa(request.user):
+        return _security_tab()
+    device = totp.pending_device(request.user)
+    deadline = request.session.get(SETUP_SESSION_KEY) or 0
+    if device is None or time.time() > deadline:
+        messages.info(request, "Confirm your password to set up two-factor authentication.")
+        return redirect("security:twofactor_enable")
+
+    form = TOTPCodeForm(_posted(request))
+    if request.method == "POST" and form.is_valid():
+        checked = _check_code(request, form, page="2fa_setup", service=totp.totp_confirm)
+        if checked.locked is not None:
+            return checked.locked
+        if checked.ok:
+            request.session.pop(SETUP_SESSION_KEY, None)
+            messages.success(request, "Two-factor authentication is on.")
+            return _backup_codes_page(request, checked.value, first_time=True)
+
+    try:
+        info = totp.setup_info(device=device, user=request.user)
+    except crypto.SecretUnreadable:
+        totp.log_unreadable(device)
+        messages.error(request, totp.UNREADABLE_MESSAGE)
+        return _security_tab()
+    return _settings_page(
+        request,
+        "security/twofactor_setup.html",
+        {"form": form, "info": info},
+        status=_form_status(request),
+    )
+
+
+def _backup_codes_page(request: HttpRequest, codes: list[str], *, first_time: bool) -> HttpResponse:
+    text = (
+        f"{settings.SITE_NAME} backup codes for {request.user.email}\n"
+        "Each code works once. Keep them somewhere safe.\n\n" + "\n".join(codes) + "\n"
+    )
+    response = _settings_page(
+        request,
+        "security/backup_codes.html",
+        {"codes": codes, "codes_text": text, "first_time": first_time},
+    )
+    # Shown once: never from a cache, never from the back button.
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+# --- Managing 2FA -------------------------------------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+@ratelimit(key="user", rate="20/m", method="POST", group="2fa-manage", block=True)
+@refuse_while_locked
+def twofactor_regenerate(request: HttpRequest) -> HttpResponse:
+    """New backup codes, after a fresh TOTP code (backup codes are refused here)."""
+    if not totp.has_2fa(request.user):
+        return _security_tab()
+    form = TOTPCodeForm(_posted(request))
+    if request.method == "POST" and form.is_valid():
+        checked = _check_code(
+            request,
+            form,
+            page="2fa_backup_codes",
+            service=lambda *, user, code, request: backup_codes_regenerate(
+                user=user, totp_code=code, request=request
+            ),
+        )
+        if checked.locked is not None:
+            return checked.locked
+        if checked.ok:
+            messages.success(request, "New backup codes issued. The old codes no longer work.")
+            return _backup_codes_page(request, checked.value, first_time=False)
+    return _settings_page(
+        request,
+        "security/twofactor_regenerate.html",
+        {"form": form, "remaining": remaining(request.user), "count": COUNT},
+        status=_form_status(request),
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@ratelimit(key="user", rate="20/m", method="POST", group="2fa-manage", block=True)
+@refuse_while_locked
+def twofactor_disable(request: HttpRequest) -> HttpResponse:
+    """Turn 2FA off with a current TOTP code or a backup code."""
+    if not totp.has_2fa(request.user):
+        return _security_tab()
+    form = DisableForm(_posted(request))
+    if request.method == "POST" and form.is_valid():
+        checked = _check_code(request, form, page="2fa_disable", service=totp.totp_disable)
+        if checked.locked is not None:
+            return checked.locked
+        if checked.ok:
+            messages.success(request, "Two-factor authentication is off.")
+            return _security_tab()
+    return _settings_page(
+        request,
+        "security/twofactor_disable.html",
+        {"form": form, "low_watermark": LOW_WATERMARK},
+        status=_form_status(request),
+    )
