@@ -68,3 +68,10 @@ class ReadOnlyAdminMixin:
 
     def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
         return False
+
+
+class OperatorAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Read-only, with actions (which call audited services) for superusers only."""
+
+    def get_actions(self, request):
+        return super().get_actions(request) if request.user.is_superuser else {}

@@ -1,14 +1,13 @@
 """The security app's models, re-exported from the feature that owns each one, so that
-``security.models.X`` keeps working and Django finds every model of the app here.
-The tables are the security app's (``security_*``), whichever module defines them."""
+Django finds every model of the app here and other apps import them from one place.
+The tables are the security app's (``security_*``), whichever module defines them.
+Code inside ``security`` imports a model from its feature's ``models`` module."""
 
-from security.sessions.models import (
-    NewDeviceChallenge,
-    SuspiciousSignIn,
-    TrackedSession,
-    TrustedDevice,
-)
-from security.twofactor.models import BackupCode, BackupCodeSet, EncryptedTOTPDevice, Lockout
+from security.devices.models import NewDeviceChallenge, TrustedDevice
+from security.lockout.models import Lockout
+from security.sessions.models import TrackedSession
+from security.suspicious.models import SuspiciousSignIn
+from security.twofactor.models import BackupCode, BackupCodeSet, EncryptedTOTPDevice
 
 __all__ = [
     "BackupCode",

@@ -32,8 +32,11 @@ from django.utils import timezone
 
 from accounts.models import OutboxEmail
 from audit.services import audit
+from security.devices.models import NewDeviceChallenge
+from security.lockout.models import Lockout
 from security.lockout.policy import REPEAT_WINDOW
-from security.models import Lockout, NewDeviceChallenge, SuspiciousSignIn, TrackedSession
+from security.sessions.models import TrackedSession
+from security.suspicious.models import SuspiciousSignIn
 
 # (key, label) in the order of the summary line.
 KINDS = (

@@ -26,7 +26,8 @@ from django.utils.crypto import salted_hmac
 from audit.services import audit
 from panel.net import client_ip
 from security.client.context import client_context
-from security.models import NewDeviceChallenge, TrackedSession, TrustedDevice
+from security.devices.models import NewDeviceChallenge, TrustedDevice
+from security.sessions.models import TrackedSession
 
 COOKIE_SALT = "security.device-cookie"
 COOKIE_MAX_AGE = 365 * 24 * 3600

@@ -15,11 +15,11 @@ from panel.net import client_ip
 from security.devices import services as devices
 from security.lockout import policy as lockout
 from security.lockout.axes import locked_response, ratelimit_ip
-from security.models import SuspiciousSignIn
 from security.sessions import services as tracked
 from security.signin import pending, pipeline as signin
 from security.signin.middleware import STAGE_URL_NAMES
 from security.suspicious import services as suspicious
+from security.suspicious.models import SuspiciousSignIn
 
 EXPIRED = "Your sign-in expired. Please sign in again."
 BAD_LINK = "This link is not valid any more. Links in these emails work once, for a limited time."

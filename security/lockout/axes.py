@@ -9,9 +9,9 @@ from axes.helpers import get_client_username, get_credentials
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
+from panel.humanize import humanize_seconds
 from panel.net import client_ip
 from security.lockout import policy
-from security.twofactor.totp import humanize_seconds
 
 LOCKED_MESSAGE = "Too many failed attempts. Please wait before trying again."
 

@@ -34,7 +34,7 @@ from accounts.backends import normalize_login
 from audit.models import AuditEvent
 from audit.services import audit
 from panel.net import client_ip
-from security.models import Lockout
+from security.lockout.models import Lockout
 from security.signin import pending
 
 DURATIONS = (timedelta(seconds=60), timedelta(minutes=5), timedelta(hours=1))

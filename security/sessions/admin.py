@@ -1,13 +1,12 @@
-"""Admin for tracked sessions, trusted devices and held sign-ins (read-only; actions call
-services). Stored hashes are never shown."""
+"""Admin for tracked sessions (read-only; the revoke action calls the service). Stored
+hashes are never shown."""
 
 from __future__ import annotations
 
 from django.contrib import admin, messages
 
 from panel.admin import ReadOnlyAdminMixin
-from security.devices.services import forget_by_operator
-from security.models import SuspiciousSignIn, TrackedSession, TrustedDevice
+from security.sessions.models import TrackedSession
 from security.sessions.services import revoke_records
 
 
@@ -50,49 +49,3 @@ class TrackedSessionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     def revoke(self, request, queryset):
         total = revoke_records(queryset=queryset, request=request, source="admin")
         self.message_user(request, f"Revoked {total} session(s).", messages.SUCCESS)
-
-
-@admin.register(TrustedDevice)
-class TrustedDeviceAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
-    list_display = ("user", "name", "location_label", "ip", "created_at", "last_seen_at")
-    search_fields = ("user__username", "user__email", "name", "ip")
-    list_select_related = ("user",)
-    fields = ("user", "name", "ip", "user_agent", "city", "country", "created_at", "last_seen_at")
-    readonly_fields = fields
-    # Not a plain delete: the action goes through the service, which audits it.
-    actions = ["forget"]
-
-    @admin.action(description="Forget the selected devices (next sign-in needs the emailed code)")
-    def forget(self, request, queryset):
-        total = forget_by_operator(queryset=queryset, actor=request.user, request=request)
-        self.message_user(request, f"Forgot {total} device(s).", messages.SUCCESS)
-
-
-@admin.register(SuspiciousSignIn)
-class SuspiciousSignInAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
-    list_display = (
-        "user",
-        "status",
-        "reasons",
-        "location_label",
-        "ip",
-        "created_at",
-        "decided_via",
-    )
-    list_filter = ("status",)
-    search_fields = ("user__username", "user__email", "ip")
-    list_select_related = ("user",)
-    fields = (
-        "user",
-        "status",
-        "reasons",
-        "ip",
-        "user_agent",
-        "city",
-        "country",
-        "created_at",
-        "expires_at",
-        "decided_at",
-        "decided_via",
-    )
-    readonly_fields = fields

@@ -22,8 +22,8 @@ from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 
 from security.devices import services as devices
-from security.models import TrackedSession
 from security.sessions import services as tracked
+from security.sessions.models import TrackedSession
 
 logger = logging.getLogger(__name__)
 

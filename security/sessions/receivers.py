@@ -7,8 +7,8 @@ from django.contrib.auth.signals import user_logged_in, user_logged_out
 from django.db.models.signals import post_save
 from django.dispatch import receiver
 
-from security.models import TrackedSession
 from security.sessions import services as sessions
+from security.sessions.models import TrackedSession
 
 
 @receiver(user_logged_in, dispatch_uid="security.sessions.logged_in")

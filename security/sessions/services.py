@@ -22,7 +22,7 @@ from django.utils import timezone
 
 from audit.services import audit
 from security.client.context import client_context
-from security.models import TrackedSession
+from security.sessions.models import TrackedSession
 
 logger = logging.getLogger(__name__)
 

@@ -14,11 +14,13 @@ from django_ratelimit.decorators import ratelimit
 
 from accounts.tabs import settings_tabs
 from security.devices import services as devices
+from security.devices.models import TrustedDevice
 from security.lockout.axes import locked_response
 from security.lockout.decorators import refuse_while_locked
-from security.models import SuspiciousSignIn, TrackedSession, TrustedDevice
 from security.sessions import services as tracked
+from security.sessions.models import TrackedSession
 from security.suspicious import services as suspicious
+from security.suspicious.models import SuspiciousSignIn
 
 
 class StepUpPasswordForm(forms.Form):

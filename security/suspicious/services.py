@@ -30,8 +30,10 @@ from audit.services import audit
 from panel.net import client_ip
 from security.client import geoip
 from security.client.context import client_context
-from security.models import NewDeviceChallenge, SuspiciousSignIn, TrackedSession
+from security.devices.models import NewDeviceChallenge
+from security.sessions.models import TrackedSession
 from security.signin import pending
+from security.suspicious.models import SuspiciousSignIn
 
 logger = logging.getLogger(__name__)
 

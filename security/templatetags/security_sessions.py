@@ -11,7 +11,7 @@ from django.utils.timesince import timesince
 
 from audit.models import AuditEvent
 from security.client import geoip, useragent
-from security.models import TrustedDevice
+from security.devices.models import TrustedDevice
 
 register = template.Library()
 

@@ -13,13 +13,9 @@ import time_machine
 from audit.models import AuditEvent
 from security.models import BackupCode, BackupCodeSet
 from security.twofactor import backup_codes
-from security.twofactor.backup_codes import (
-    ALPHABET,
-    CodeRefused,
-    backup_codes_regenerate,
-    normalize_code,
-    use_backup_code,
-)
+from security.twofactor.backup_codes import use_backup_code
+from security.twofactor.codes import ALPHABET, CodeRefused, normalize_code
+from security.twofactor.totp import backup_codes_regenerate
 
 from .twofactor_helpers import *  # noqa: F403
 from .twofactor_helpers import emails, enroll, race

@@ -1,8 +1,7 @@
-"""Backup codes: generation, the one-hash check, regeneration.
+"""Backup codes: issuing a set, the one-hash check, using one at sign-in.
 
-A code is 16 symbols of Crockford's Base32 alphabet (5 bits each: 80 bits from
-``secrets``), shown as ``xxxx-xxxx-xxxx-xxxx``. Typing is forgiving: case, spaces and
-hyphens are ignored, and o/i/l read as 0/1.
+The code format lives in ``security.twofactor.codes``; regenerating (which needs a TOTP
+code) in ``security.twofactor.totp``.
 """
 
 from __future__ import annotations
@@ -13,36 +12,23 @@ from django.db import transaction
 
 from accounts.emails import send_email
 from audit.services import audit
-from security.models import BackupCode, BackupCodeSet
+from security.twofactor.codes import (
+    COUNT,
+    LOW_WATERMARK,
+    CheckResult,
+    generate_code,
+    normalize_code,
+)
+from security.twofactor.models import BackupCode, BackupCodeSet
 
-ALPHABET = "0123456789abcdefghjkmnpqrstvwxyz"
-CODE_LENGTH = 16
-GROUP = 4
-COUNT = 10
-# Using a code leaves this many or fewer: the notice suggests regenerating.
-LOW_WATERMARK = 3
-
-_CONFUSABLE = str.maketrans({"o": "0", "i": "1", "l": "1"})
-
-
-def _format(raw: str) -> str:
-    return "-".join(raw[i : i + GROUP] for i in range(0, len(raw), GROUP))
-
-
-def generate_code() -> str:
-    return _format("".join(secrets.choice(ALPHABET) for _ in range(CODE_LENGTH)))
-
-
-def normalize_code(typed) -> str | None:
-    """The canonical form of a typed code, or None if it cannot be a backup code."""
-    value = "".join(str(typed or "").split()).replace("-", "").lower().translate(_CONFUSABLE)
-    if len(value) != CODE_LENGTH or any(ch not in ALPHABET for ch in value):
-        return None
-    return value
-
-
-def looks_like_backup_code(typed) -> bool:
-    return normalize_code(typed) is not None
+__all__ = [
+    "COUNT",
+    "LOW_WATERMARK",
+    "consume_backup_code",
+    "issue_new_set",
+    "remaining",
+    "use_backup_code",
+]
 
 
 def remaining(user) -> int:
@@ -75,57 +61,24 @@ def issue_new_set(*, user) -> list[str]:
     return codes
 
 
-class CodeRefused(Exception):
-    """The confirming code was wrong, replayed or throttled.
-
-    ``reason`` is the check's outcome (``invalid``, ``throttled``, ``unreadable``,
-    ``no_device``) and ``method`` the factor typed (``totp`` or ``backup_code``): the
-    settings pages count every refusal but ``unreadable`` on the sign-in lockout.
-    """
-
-    def __init__(
-        self, message: str, *, retry_after: int = 0, reason: str = "invalid", method: str = "totp"
-    ) -> None:
-        super().__init__(message)
-        self.message = message
-        self.retry_after = retry_after
-        self.reason = reason
-        self.method = method
-
-    @classmethod
-    def from_result(cls, result, *, method: str = "totp") -> CodeRefused:
-        return cls(
-            result.message, retry_after=result.retry_after, reason=result.reason, method=method
-        )
-
-
-def backup_codes_regenerate(*, user, totp_code: str, request=None) -> list[str]:
-    """Issue a new set after a fresh TOTP code (a backup code is refused by design:
-    the codes must not be able to renew themselves). The old set dies at once.
-    Raises ``CodeRefused``."""
-    from security.twofactor.totp import verify_totp
-
-    # Verified in its own transaction so that a failure's throttle count is kept.
-    result = verify_totp(user=user, code=totp_code)
-    if not result.ok:
-        raise CodeRefused.from_result(result)
+def consume_backup_code(*, user, code: str) -> CheckResult:
     with transaction.atomic():
-        codes = issue_new_set(user=user)
-        audit("backup_codes_regenerated", request=request, user=user, metadata={"count": COUNT})
-        send_email(
-            to=user.email,
-            template="2fa_backup_codes_regenerated",
-            context={"user": user, "count": COUNT},
-        )
-    return codes
+        code_set = BackupCodeSet.objects.select_for_update().filter(user=user).first()
+        if code_set is None:
+            return CheckResult(False, "invalid", CheckResult.BACKUP_INVALID_MESSAGE)
+        seconds = code_set.throttle_seconds_left()
+        if seconds:
+            return CheckResult.throttled(seconds)
+        ok = code_set.verify_token(code)
+    if ok:
+        return CheckResult(True, "ok", "", device=code_set)
+    return CheckResult(False, "invalid", CheckResult.BACKUP_INVALID_MESSAGE)
 
 
 def use_backup_code(*, user, code: str, request=None):
     """Consume one backup code at sign-in. The set's row is locked, so two requests with
     the same code cannot both win. On success: audited, and the user is emailed (with a
     suggestion to regenerate when few are left)."""
-    from security.twofactor.totp import consume_backup_code
-
     result = consume_backup_code(user=user, code=code)
     if result.ok:
         with transaction.atomic():

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django import forms
 
-from security.twofactor.backup_codes import normalize_code
+from security.twofactor.codes import normalize_code
 
 
 class CodeInput(forms.TextInput):

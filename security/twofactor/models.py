@@ -22,8 +22,9 @@ from django_otp.models import Device, ThrottlingMixin, TimestampMixin
 from django_otp.oath import TOTP
 
 from security.twofactor import crypto
+from security.twofactor.codes import normalize_code
 
-__all__ = ["BackupCode", "BackupCodeSet", "EncryptedTOTPDevice", "Lockout"]
+__all__ = ["BackupCode", "BackupCodeSet", "EncryptedTOTPDevice"]
 
 logger = logging.getLogger("panel.security")
 
@@ -180,8 +181,6 @@ class BackupCodeSet(TimestampMixin, CappedThrottlingMixin, Device):
 
     def verify_token(self, token) -> bool:
         """Consume the matching unused code. Must run on a locked row (see the services)."""
-        from security.twofactor.backup_codes import normalize_code
-
         allowed, _ = self.verify_is_allowed()
         if not allowed:
             return False
@@ -217,48 +216,3 @@ class BackupCode(models.Model):
 
     def __str__(self) -> str:
         return f"backup code #{self.pk} ({'used' if self.used_at else 'unused'})"
-
-
-class Lockout(models.Model):
-    """Lockout state and escalation history of one (client IP, normalized username) pair.
-
-    django-axes counts the failures (``AccessAttempt``); when a pair reaches the limit
-    the panel's axes handler locks it here for 60 s, then 5 min, then 1 h for repeat
-    lockouts. A row with ``ip=None`` is the per-account hard limit (100 consecutive
-    failures from any address), which only an operator unlock or a password reset lifts.
-    """
-
-    ip = models.GenericIPAddressField(null=True, blank=True)
-    username = models.CharField(max_length=255)
-    level = models.PositiveSmallIntegerField(
-        default=0, help_text="How many lockouts in a row this pair has had (1 = first)."
-    )
-    locked_until = models.DateTimeField(null=True, blank=True, db_index=True)
-    last_locked_at = models.DateTimeField(null=True, blank=True)
-    consecutive_failures = models.PositiveIntegerField(
-        default=0, help_text="Account rows only: failures since the last success."
-    )
-    hard_locked = models.BooleanField(default=False)
-    password_fingerprint = models.CharField(
-        max_length=64,
-        blank=True,
-        editable=False,
-        help_text="Account rows: SHA-256 of the stored password hash when the hard lock "
-        "began; a new password (a completed reset) lifts the lock.",
-    )
-    updated_at = models.DateTimeField(auto_now=True)
-
-    class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["ip", "username"], name="security_lockout_pair_unique"),
-            models.UniqueConstraint(
-                fields=["username"],
-                condition=models.Q(ip__isnull=True),
-                name="security_lockout_account_unique",
-            ),
-        ]
-        indexes = [models.Index(fields=["username", "ip"])]
-
-    def __str__(self) -> str:
-        where = self.ip or "any address"
-        return f"{self.username} from {where}"

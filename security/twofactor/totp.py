@@ -11,22 +11,29 @@ import base64
 import io
 import logging
 import secrets
-from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from dataclasses import dataclass
 from urllib.parse import quote
 
 import qrcode
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django_otp import login as otp_login
 from PIL import Image
 
 from accounts.emails import send_email
 from audit.models import AuditEvent
 from audit.services import audit
-from security.models import BackupCodeSet, EncryptedTOTPDevice
+from security.sessions import services as sessions
 from security.twofactor import crypto
-from security.twofactor.backup_codes import CodeRefused, issue_new_set, looks_like_backup_code
+from security.twofactor.backup_codes import (
+    COUNT,
+    consume_backup_code,
+    issue_new_set,
+    use_backup_code,
+)
+from security.twofactor.codes import CheckResult, CodeRefused, looks_like_backup_code
+from security.twofactor.models import BackupCodeSet, EncryptedTOTPDevice
 
 logger = logging.getLogger("panel.security")
 
@@ -37,43 +44,6 @@ QR_SIZE = 256
 
 class AlreadyEnabled(Exception):
     """The user already has a confirmed authenticator."""
-
-
-@dataclass
-class CheckResult:
-    """The outcome of checking one second-factor code."""
-
-    ok: bool
-    reason: str  # ok | invalid | throttled | unreadable | no_device
-    message: str
-    retry_after: int = 0
-    device: Any = field(default=None, repr=False)
-
-    INVALID_MESSAGE: ClassVar[str] = (
-        "That code didn't work. Check the code in your authenticator app and try again."
-    )
-    BACKUP_INVALID_MESSAGE: ClassVar[str] = (
-        "That backup code didn't work. Check it and try again: each code works only once."
-    )
-
-    @staticmethod
-    def throttled_message(seconds: int) -> str:
-        return f"Too many wrong codes. Wait {humanize_seconds(seconds)} and try again."
-
-    @classmethod
-    def throttled(cls, seconds: int) -> CheckResult:
-        return cls(False, "throttled", cls.throttled_message(seconds), retry_after=seconds)
-
-
-def humanize_seconds(seconds: int) -> str:
-    seconds = max(1, int(seconds))
-    if seconds < 120:
-        return f"{seconds} second{'s' if seconds != 1 else ''}"
-    minutes = -(-seconds // 60)
-    if minutes < 120:
-        return f"{minutes} minutes"
-    hours = -(-minutes // 60)
-    return f"{hours} hours"
 
 
 # --- Reading state ----------------------------------------------------------------------
@@ -244,10 +214,6 @@ def _secure_sessions_after_enabling(*, request, user, device: EncryptedTOTPDevic
     verified, as if it had signed in through /auth/2fa/; every other session of the user
     ends and must sign in again, now with a code.
     """
-    from django_otp import login as otp_login
-
-    from security.sessions import services as sessions
-
     otp_login(request, device)
     sessions.end_user_sessions(
         user,
@@ -262,25 +228,28 @@ def _secure_sessions_after_enabling(*, request, user, device: EncryptedTOTPDevic
 
 def verify_second_factor(*, user, code: str, method: str, request=None) -> CheckResult:
     """The 2FA sign-in step: ``method`` is "totp" or "backup_code"."""
-    from security.twofactor.backup_codes import use_backup_code
-
     if method == "backup_code":
         return use_backup_code(user=user, code=code, request=request)
     return verify_totp(user=user, code=code)
 
 
-def consume_backup_code(*, user, code: str) -> CheckResult:
+def backup_codes_regenerate(*, user, totp_code: str, request=None) -> list[str]:
+    """Issue a new set after a fresh TOTP code (a backup code is refused by design:
+    the codes must not be able to renew themselves). The old set dies at once.
+    Raises ``CodeRefused``."""
+    # Verified in its own transaction so that a failure's throttle count is kept.
+    result = verify_totp(user=user, code=totp_code)
+    if not result.ok:
+        raise CodeRefused.from_result(result)
     with transaction.atomic():
-        code_set = BackupCodeSet.objects.select_for_update().filter(user=user).first()
-        if code_set is None:
-            return CheckResult(False, "invalid", CheckResult.BACKUP_INVALID_MESSAGE)
-        seconds = code_set.throttle_seconds_left()
-        if seconds:
-            return CheckResult.throttled(seconds)
-        ok = code_set.verify_token(code)
-    if ok:
-        return CheckResult(True, "ok", "", device=code_set)
-    return CheckResult(False, "invalid", CheckResult.BACKUP_INVALID_MESSAGE)
+        codes = issue_new_set(user=user)
+        audit("backup_codes_regenerated", request=request, user=user, metadata={"count": COUNT})
+        send_email(
+            to=user.email,
+            template="2fa_backup_codes_regenerated",
+            context={"user": user, "count": COUNT},
+        )
+    return codes
 
 
 def _wipe(user) -> bool:

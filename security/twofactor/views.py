@@ -24,14 +24,10 @@ from security.lockout.axes import locked_response, ratelimit_ip
 from security.lockout.decorators import refuse_while_locked, refused
 from security.signin import pending, pipeline as signin
 from security.twofactor import crypto, totp
-from security.twofactor.backup_codes import (
-    COUNT,
-    LOW_WATERMARK,
-    CodeRefused,
-    backup_codes_regenerate,
-    remaining,
-)
+from security.twofactor.backup_codes import COUNT, LOW_WATERMARK, remaining
+from security.twofactor.codes import CodeRefused
 from security.twofactor.forms import BackupCodeForm, CurrentPasswordForm, DisableForm, TOTPCodeForm
+from security.twofactor.totp import backup_codes_regenerate
 
 # How long after re-entering the password the setup page may show the pending secret.
 SETUP_SESSION_KEY = "_2fa_setup_until"

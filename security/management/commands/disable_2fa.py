@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from security.models import BackupCodeSet, EncryptedTOTPDevice
+from security.twofactor.models import BackupCodeSet, EncryptedTOTPDevice
 from security.twofactor.totp import totp_disable_by_operator
 
 from ._operator import OperatorCommand
