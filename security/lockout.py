@@ -38,6 +38,15 @@ def locked_response(request: HttpRequest, lock: policy.LockStatus) -> HttpRespon
     return response
 
 
+def refused_pending_response(request: HttpRequest, state) -> HttpResponse | None:
+    """The locked page for a pending sign-in that ``Pending.user()`` refused while its
+    pair is still locked (the lockout that ended it), else None: the caller starts over."""
+    if state is None or not state.lock_key:
+        return None
+    lock = policy.status(ip=client_ip(request), username=state.lock_key)
+    return locked_response(request, lock) if lock.locked else None
+
+
 def lockout_response(
     request: HttpRequest, response=None, credentials=None, *args, **kwargs
 ) -> HttpResponse:

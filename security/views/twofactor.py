@@ -22,7 +22,7 @@ from accounts.tabs import settings_tabs
 
 from .. import crypto
 from ..forms import BackupCodeForm, CurrentPasswordForm, DisableForm, TOTPCodeForm
-from ..lockout import locked_response, ratelimit_ip
+from ..lockout import locked_response, ratelimit_ip, refused_pending_response
 from ..services import lockout, pending, signin, totp
 from ..services.backup_codes import (
     COUNT,
@@ -103,6 +103,8 @@ def twofactor_signin(request: HttpRequest) -> HttpResponse:
     user = state.user() if state is not None and state.stage == "2fa" else None
     if user is None:
         pending.clear(request)
+        if (locked := refused_pending_response(request, state)) is not None:
+            return locked
         messages.info(request, "Your sign-in expired. Please sign in again.")
         return redirect("accounts:login")
 
