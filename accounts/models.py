@@ -39,6 +39,31 @@ class UserManager(DjangoUserManager):
     def get_by_natural_key(self, username: str) -> User:
         return self.with_username(username).get()
 
+    def create_superuser(self, username=None, email=None, password=None, **extra_fields):
+        """An operator's account (``manage.py createsuperuser``): its address is verified,
+        the operator vouches for it (otherwise the panel's sign-in would refuse the first
+        superuser until "send the link again" was used). Audited, with no actor: the
+        operator at the console is nobody the panel knows."""
+        from django.db import transaction
+        from django.utils import timezone
+
+        from audit.services import audit
+
+        extra_fields.setdefault("email_verified_at", timezone.now())
+        with transaction.atomic(using=self._db):
+            user = super().create_superuser(username, email, password, **extra_fields)
+            audit(
+                "user_created",
+                actor=None,
+                user=user,
+                metadata={
+                    "source": "operator",
+                    "superuser": True,
+                    "email_verified": user.email_verified,
+                },
+            )
+        return user
+
 
 class User(AbstractUser):
     """A person who signs in. Email and username are unique regardless of case."""

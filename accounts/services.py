@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import re
+from dataclasses import dataclass
 from importlib import import_module
 
 from django.conf import settings
@@ -26,6 +27,8 @@ from django.utils import timezone
 
 from audit.models import AuditEvent
 from audit.services import audit
+from security.devices import services as devices
+from security.devices.models import TrustedDevice
 
 from .emails import render_email, send_email
 from .models import OutboxEmail, User
@@ -284,10 +287,18 @@ def reset_password(*, user: User, new_password: str, request: HttpRequest | None
 # --- Password change --------------------------------------------------------------------
 
 
-def change_password(*, user: User, new_password: str, request: HttpRequest) -> User:
+@dataclass(frozen=True)
+class PasswordChanged:
+    user: User
+    sessions_ended: int
+    device_kept: bool  # this browser is still trusted (no emailed code at its next sign-in)
+
+
+def change_password(*, user: User, new_password: str, request: HttpRequest) -> PasswordChanged:
     """Change the signed-in user's password (the caller checked the current one).
 
     This session stays signed in (with a new key); every other session of the user ends.
+    This browser stays trusted; every other trusted browser is forgotten.
     """
     if getattr(request, "impersonator", None) is not None:
         # An administrator acting as the user never sets their password.
@@ -301,18 +312,30 @@ def change_password(*, user: User, new_password: str, request: HttpRequest) -> U
             # The key just rotated: move this session's tracked row to the new key
             # first, or ending "every other session" would end this one too.
             tracking.key_rotated(request)
+        # This browser stays trusted (the password, and the second factor, were just
+        # proved here); every other trusted browser is forgotten.
+        keep_token = devices.current_token(request) or ""
+        devices_before = TrustedDevice.objects.filter(user=user).count()
         ended = end_other_sessions(
-            user, keep_session_key=request.session.session_key, request=request
+            user,
+            keep_session_key=request.session.session_key,
+            request=request,
+            keep_device_token=keep_token,
         )
+        device_kept = devices.trusted_device(user, keep_token) is not None
         audit(
             "password_changed",
             request=request,
             actor=user,
             user=user,
-            metadata={"sessions_ended": ended},
+            metadata={
+                "sessions_ended": ended,
+                "devices_forgotten": devices_before - int(device_kept),
+                "device_kept": device_kept,
+            },
         )
-        _send_password_changed(user, how="change")
-    return user
+        _send_password_changed(user, how="change", device_kept=device_kept)
+    return PasswordChanged(user=user, sessions_ended=ended, device_kept=device_kept)
 
 
 def password_change_failed(*, user: User, request: HttpRequest) -> None:
@@ -327,13 +350,15 @@ def password_change_failed(*, user: User, request: HttpRequest) -> None:
     )
 
 
-def _send_password_changed(user: User, *, how: str) -> OutboxEmail:
+def _send_password_changed(user: User, *, how: str, device_kept: bool = False) -> OutboxEmail:
     return send_email(
         to=user.email,
         template="password_changed",
         context={
             "user": user,
             "how": how,
+            "device_kept": device_kept,
+            "device_approval": settings.NEW_DEVICE_APPROVAL,
             "when": timezone.now(),
             "reset_link": site_link(reverse("accounts:password_reset")),
         },
@@ -344,7 +369,7 @@ def _send_password_changed(user: User, *, how: str) -> OutboxEmail:
 
 
 def _session_tracking():
-    """security.services.sessions (tracked sessions, trusted devices), if installed."""
+    """security.sessions.services (tracked sessions, trusted devices), if installed."""
     try:
         from security.sessions import services as sessions
     except ImportError:
@@ -353,7 +378,10 @@ def _session_tracking():
 
 
 def end_other_sessions(
-    user: User, keep_session_key: str | None = None, request: HttpRequest | None = None
+    user: User,
+    keep_session_key: str | None = None,
+    request: HttpRequest | None = None,
+    keep_device_token: str | None = None,
 ) -> int:
     """Delete every stored session of ``user`` except ``keep_session_key``; return the count.
 
@@ -365,9 +393,14 @@ def end_other_sessions(
     tracking = _session_tracking()
     if tracking is not None:
         # The tracked sessions end too (reason "password_change", shown to each
-        # signed-out browser) and every trusted device is forgotten.
+        # signed-out browser) and every trusted device is forgotten, except the one
+        # whose token is ``keep_device_token`` (a change keeps its own browser).
         tracking.end_user_sessions(
-            user, except_session_key=keep_session_key, reason="password_change", request=request
+            user,
+            except_session_key=keep_session_key,
+            reason="password_change",
+            request=request,
+            keep_device_token=keep_device_token,
         )
     engine = import_module(settings.SESSION_ENGINE)
     try:

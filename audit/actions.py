@@ -10,6 +10,7 @@ from django.db import models
 class Action(models.TextChoices):
     # Identity (accounts)
     SIGNUP = "signup", "Signed up"
+    USER_CREATED = "user_created", "Account created by an operator"
     EMAIL_VERIFIED = "email_verified", "Email address verified"
     VERIFICATION_RESENT = "verification_resent", "Verification email sent again"
     PASSWORD_CHANGED = "password_changed", "Password changed"

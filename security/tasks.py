@@ -13,7 +13,7 @@ logger = logging.getLogger(__name__)
 
 @shared_task(name="security.tasks.purge_expired")
 def purge_expired() -> dict[str, int]:
-    """Daily retention run: see ``security.services.retention``. Audited; returns the
+    """Daily retention run: see ``security.retention``. Audited; returns the
     counts per kind."""
     summary = retention.purge_expired(source="task")
     logger.info("%s", summary.line())

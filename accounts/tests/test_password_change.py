@@ -65,7 +65,7 @@ def test_changing_the_password_keeps_this_session_and_ends_every_other(
     assert alice.check_password(other_strong_password)
     event = AuditEvent.objects.get(action="password_changed")
     assert (event.outcome, event.user, event.actor) == ("success", alice, alice)
-    assert event.metadata == {"sessions_ended": 1}
+    assert event.metadata == {"sessions_ended": 1, "devices_forgotten": 0, "device_kept": False}
     assert [m.subject for m in mailoutbox] == ["Your Panel password was changed"]
     assert "changed from the account settings" in mailoutbox[0].body
 

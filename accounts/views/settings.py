@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -40,15 +41,20 @@ def password_change(request: HttpRequest) -> HttpResponse:
     form = ChangePasswordForm(request.user, request.POST if request.method == "POST" else None)
     if request.method == "POST":
         if form.is_valid():
-            services.change_password(
+            changed = services.change_password(
                 user=request.user,
                 new_password=form.cleaned_data["new_password1"],
                 request=request,
             )
-            messages.success(
-                request,
-                "Your password has been changed. You were signed out everywhere else.",
-            )
+            message = "Your password has been changed. You were signed out everywhere else."
+            if changed.device_kept and settings.NEW_DEVICE_APPROVAL:
+                message += (
+                    " This browser stays trusted; other browsers will need a code we email"
+                    " you the next time they sign in."
+                )
+            elif settings.NEW_DEVICE_APPROVAL:
+                message += " Every browser will need a code we email you at its next sign-in."
+            messages.success(request, message)
             return redirect("accounts:settings_security")
         if form.wrong_current_password:
             services.password_change_failed(user=request.user, request=request)

@@ -43,6 +43,7 @@ print(json.dumps({
     "db_name": str(s.DATABASES["default"]["NAME"]),
     "db_host": s.DATABASES["default"].get("HOST", ""),
     "db_port": str(s.DATABASES["default"].get("PORT", "")),
+    "conn_max_age": s.DATABASES["default"].get("CONN_MAX_AGE", 0),
     "cache": s.CACHES["default"]["BACKEND"],
     "cache_location": s.CACHES["default"]["LOCATION"],
     "broker": s.CELERY_BROKER_URL,
@@ -107,6 +108,20 @@ def test_database_url_selects_postgresql_through_psycopg():
     import psycopg  # Django's postgresql backend picks psycopg 3 when it is installed
 
     assert psycopg.__version__.startswith("3.")
+
+
+def test_the_development_server_on_postgresql_keeps_no_persistent_connections():
+    # Django's documentation: no persistent connections with the development server
+    # (each request thread would keep its own, and runserver exhausted max_connections).
+    s = settings_of(DATABASE_URL="postgres://panel:pw@db.internal:6543/panel_dev")
+    assert s["conn_max_age"] == 0
+
+
+def test_production_on_postgresql_keeps_its_connections_for_a_minute():
+    s = settings_of(
+        "panel.settings.prod", DATABASE_URL="postgres://panel:pw@db.internal/panel", **PROD_ENV
+    )
+    assert s["conn_max_age"] == 60
 
 
 def test_redis_url_is_the_cache_the_broker_and_the_result_backend():

@@ -20,7 +20,7 @@ class ClientContext:
     place: geoip.Location
 
     def fields(self) -> dict[str, Any]:
-        """The columns of ``security.models.sessions._Place``, ready for ``create()``."""
+        """The columns of ``security.sessions.models._Place``, ready for ``create()``."""
         return {
             "ip": self.ip,
             "user_agent": self.user_agent,

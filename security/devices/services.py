@@ -175,16 +175,32 @@ def forget_by_operator(*, queryset, actor, request: HttpRequest | None = None) -
     return total
 
 
-def forget_all(*, user, request: HttpRequest | None = None, reason: str) -> int:
+def forget_all(
+    *, user, request: HttpRequest | None = None, reason: str, keep_token: str | None = None
+) -> int:
+    """Forget every trusted browser of ``user`` (their next sign-in needs the emailed
+    code); returns how many were forgotten. ``keep_token``: the device token of a browser
+    that stays trusted (a password change keeps the browser it was made from: the user
+    has just proved the password, and the second factor, there). The audit event says
+    how many were forgotten and how many kept."""
     with transaction.atomic():
-        count, _ = TrustedDevice.objects.filter(user=user).delete()
+        devices = TrustedDevice.objects.filter(user=user)
+        kept = 0
+        if keep_token:
+            keep = devices.filter(token_hash=_token_hash(keep_token))
+            kept = keep.count()
+            devices = devices.exclude(token_hash=_token_hash(keep_token))
+        count, _ = devices.delete()
         if count:
+            metadata = {"count": count, "reason": reason}
+            if keep_token is not None:
+                metadata["kept"] = kept
             audit(
                 "device_forgotten",
                 request=request,
                 actor=None,
                 user=user,
-                metadata={"count": count, "reason": reason},
+                metadata=metadata,
             )
     return count
 

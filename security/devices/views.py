@@ -14,7 +14,7 @@ from django_ratelimit.core import is_ratelimited
 from panel.net import client_ip
 from security.devices import services as devices
 from security.lockout import policy as lockout
-from security.lockout.axes import locked_response, ratelimit_ip
+from security.lockout.axes import locked_response, ratelimit_ip, refused_pending_response
 from security.sessions import services as tracked
 from security.signin import pending, pipeline as signin
 from security.signin.middleware import STAGE_URL_NAMES
@@ -115,6 +115,15 @@ def device_code(request: HttpRequest) -> HttpResponse:
     if (done := _signed_in_already(request)) is not None:
         return done
     state, user, challenge = _device_state(request)
+    locked = (
+        refused_pending_response(request, state)
+        if user is None and state is not None and state.stage == "device"
+        else None
+    )
+    if locked is not None:
+        pending.clear(request)
+        devices.clear_challenge(request)
+        return locked
     if challenge is None:
         return _restart(request)
     lock = lockout.status_for(request, user.get_username())

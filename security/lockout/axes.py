@@ -1,5 +1,5 @@
 """Glue between django-axes and the panel: the axes handler, the locked-out response,
-and the rate-limit key. The policy itself lives in ``security.services.lockout``.
+and the rate-limit key. The policy itself lives in ``security.lockout.policy``.
 """
 
 from __future__ import annotations
@@ -35,6 +35,15 @@ def locked_response(request: HttpRequest, lock: policy.LockStatus) -> HttpRespon
     )
     response["Retry-After"] = str(lock.seconds if lock.seconds is not None else 3600)
     return response
+
+
+def refused_pending_response(request: HttpRequest, state) -> HttpResponse | None:
+    """The locked page for a pending sign-in that ``Pending.user()`` refused while its
+    pair is still locked (the lockout that ended it), else None: the caller starts over."""
+    if state is None or not state.lock_key:
+        return None
+    lock = policy.status(ip=client_ip(request), username=state.lock_key)
+    return locked_response(request, lock) if lock.locked else None
 
 
 def lockout_response(

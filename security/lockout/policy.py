@@ -5,7 +5,7 @@ django-axes counts failures (its ``AccessAttempt`` rows, keyed by the pair throu
 through ``authenticate()``; failed second-factor codes through ``record_failure()``,
 which sends the same ``user_login_failed`` signal. When a pair reaches
 ``AXES_FAILURE_LIMIT`` (6) within the counting window (``AXES_COOLOFF_TIME``, 10 min
-since the previous failure), the panel's axes handler (``security.lockout``) calls
+since the previous failure), the panel's axes handler (``security.lockout.axes``) calls
 ``register_lockout()``: the pair is locked for 60 s, a repeat lockout within a day for
 5 min, then for 1 h, and the counter starts again from zero.
 

@@ -218,13 +218,20 @@ def end_session(record: TrackedSession, *, reason: str, request: HttpRequest | N
 
 
 def end_user_sessions(
-    user, *, except_session_key: str | None = None, reason: str, request: HttpRequest | None = None
+    user,
+    *,
+    except_session_key: str | None = None,
+    reason: str,
+    request: HttpRequest | None = None,
+    keep_device_token: str | None = None,
 ) -> int:
     """End every live tracked session of ``user`` except the one with ``except_session_key``.
 
     For the accounts services: a password change or reset calls this with
-    ``reason="password_change"``, which also forgets every trusted device (the next
-    sign-in on each browser needs the emailed code again). Returns how many ended.
+    ``reason="password_change"``, which also forgets the trusted devices (the next
+    sign-in on each browser needs the emailed code again), all but the one whose device
+    token is ``keep_device_token`` (a change keeps the browser it was made from; a reset
+    keeps none). Returns how many ended.
     """
     from security.devices import services as devices
 
@@ -238,7 +245,9 @@ def end_user_sessions(
     with transaction.atomic():
         ids = _end(qs, reason)
         if reason == Reason.PASSWORD_CHANGE:
-            devices.forget_all(user=user, request=request, reason="password_change")
+            devices.forget_all(
+                user=user, request=request, reason="password_change", keep_token=keep_device_token
+            )
     return len(ids)
 
 

@@ -3,6 +3,11 @@
 It lives in the server-side session (never in a cookie value the client controls) for
 five minutes. Stages: ``"2fa"`` (waiting for a TOTP or backup code) and ``"device"``
 (waiting for the emailed new-device code). Signing out, timing out or a lockout clears it.
+
+A lockout ends every pending sign-in of its (address, account) pair, not only the one of
+the browser that triggered it: the state remembers the address it began from, and
+``Pending.user()`` refuses it when that pair (or the whole account) has been locked since
+it began (``Lockout.last_locked_at``), even once the lock is over.
 """
 
 from __future__ import annotations
@@ -11,9 +16,14 @@ import hashlib
 import hmac
 import time
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from django.contrib.auth import get_user_model
+from django.db.models import Exists, Q
 from django.http import HttpRequest
+
+from panel.net import client_ip
+from security.lockout.models import Lockout
 
 SESSION_KEY = "_pending_signin"
 LIFETIME_SECONDS = 5 * 60
@@ -30,14 +40,33 @@ class Pending:
     # a reset or the deny path ("it wasn't me") ends every half-finished sign-in that
     # got past the old password.
     password_fingerprint: str = ""
+    # The client address at the start and the account's lockout key (its lower-cased
+    # username): the (address, account) pair whose lockouts end this sign-in. A state
+    # saved without them (before they existed) is refused.
+    ip: str = ""
+    lock_key: str = ""
 
     @property
     def expired(self) -> bool:
         return time.time() - self.started_at > LIFETIME_SECONDS
 
     def user(self):
-        """The user signing in, or None (gone, inactive, or the password has changed)."""
-        user = get_user_model().objects.filter(pk=self.user_id, is_active=True).first()
+        """The user signing in, or None (gone, inactive, the password has changed, or
+        the pair was locked since this sign-in began). One query."""
+        if not self.ip or not self.lock_key:
+            return None
+        began = datetime.fromtimestamp(self.started_at, tz=UTC)
+        locked_since = Lockout.objects.filter(
+            Q(ip=self.ip) | Q(ip__isnull=True, hard_locked=True),
+            username=self.lock_key,
+            last_locked_at__gte=began,
+        )
+        user = (
+            get_user_model()
+            .objects.filter(pk=self.user_id, is_active=True)
+            .filter(~Exists(locked_since))
+            .first()
+        )
         if user is None or not hmac.compare_digest(
             self.password_fingerprint, password_fingerprint(user)
         ):
@@ -47,6 +76,12 @@ class Pending:
 
 def password_fingerprint(user) -> str:
     return hashlib.sha256(f"pending-signin:{user.password}".encode()).hexdigest()
+
+
+def lock_key(user) -> str:
+    """The account's key on the lockout counters (``accounts.backends.normalize_login``
+    maps every spelling of an existing account to its lower-cased username)."""
+    return user.get_username().lower()
 
 
 def start(
@@ -61,6 +96,8 @@ def start(
         method=method,
         next_url=next_url,
         password_fingerprint=password_fingerprint(user),
+        ip=client_ip(request),
+        lock_key=lock_key(user),
     )
     request.session[SESSION_KEY] = pending.__dict__
     return pending

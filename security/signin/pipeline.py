@@ -55,7 +55,7 @@ def after_factors(
 
     This is the hook for the checks that come after the factors: new-device approval
     and suspicious sign-in holds (issue 4) go here, and may start their own pending
-    stage instead of signing in (security.services.sessions.before_signin).
+    stage instead of signing in (security.sessions.services.before_signin).
     """
     from security.sessions import services as tracked
 
@@ -139,7 +139,7 @@ def reauth_failed(
 
     A lockout here does not sign the session out: it is a full session already, and
     the lock is about guessing. The locked pair refuses further code and password
-    attempts on these pages (``security.views.common.refuse_while_locked``) and new
+    attempts on these pages (``security.lockout.decorators.refuse_while_locked``) and new
     sign-ins from that address, until the lock ends. Ending the session as well would
     only turn the owner's typos into a sign-out.
     """

@@ -4,7 +4,7 @@ Both factors are django-otp devices (``Device`` + ``ThrottlingMixin``), so
 ``django_otp.verify_token`` / ``match_token``, ``OTPMiddleware`` and
 ``request.user.is_verified()`` work with them. Callers verify inside
 ``transaction.atomic`` on a row locked with ``select_for_update()`` (see
-``security.services.totp``), so two requests racing with one code cannot both win.
+``security.twofactor.totp``), so two requests racing with one code cannot both win.
 """
 
 from __future__ import annotations

@@ -20,7 +20,7 @@ from django_ratelimit.decorators import ratelimit
 
 from accounts.tabs import settings_tabs
 from security.lockout import policy as lockout
-from security.lockout.axes import locked_response, ratelimit_ip
+from security.lockout.axes import locked_response, ratelimit_ip, refused_pending_response
 from security.lockout.decorators import refuse_while_locked, refused
 from security.signin import pending, pipeline as signin
 from security.twofactor import crypto, totp
@@ -99,6 +99,8 @@ def twofactor_signin(request: HttpRequest) -> HttpResponse:
     user = state.user() if state is not None and state.stage == "2fa" else None
     if user is None:
         pending.clear(request)
+        if (locked := refused_pending_response(request, state)) is not None:
+            return locked
         messages.info(request, "Your sign-in expired. Please sign in again.")
         return redirect("accounts:login")
 
