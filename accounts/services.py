@@ -27,6 +27,7 @@ from django.utils import timezone
 
 from audit.models import AuditEvent
 from audit.services import audit
+from panel.links import absolute_url
 from security.devices import services as devices
 from security.devices.models import TrustedDevice
 
@@ -46,17 +47,12 @@ USERNAME_MAX = 30
 # --- Links ------------------------------------------------------------------------------
 
 
-def site_link(path: str) -> str:
-    """An absolute link built from settings.SITE_URL, never from the request's Host."""
-    return f"{settings.SITE_URL}{path}"
-
-
 def verification_link(user: User) -> str:
-    return site_link(reverse("accounts:verify", kwargs={"token": make_verification_token(user)}))
+    return absolute_url(reverse("accounts:verify", kwargs={"token": make_verification_token(user)}))
 
 
 def password_reset_link(user: User) -> str:
-    return site_link(
+    return absolute_url(
         reverse(
             "accounts:password_reset_confirm",
             kwargs={"uidb64": uid_for(user), "token": default_token_generator.make_token(user)},
@@ -128,8 +124,8 @@ def signup(
                 metadata={"reason": "email_taken", "notified": send},
             )
             if send and existing.is_active:
-                context = {"user": existing, "login_link": site_link(reverse("accounts:login"))}
-                context["reset_link"] = site_link(reverse("accounts:password_reset"))
+                context = {"user": existing, "login_link": absolute_url(reverse("accounts:login"))}
+                context["reset_link"] = absolute_url(reverse("accounts:password_reset"))
                 if not existing.email_verified:
                     context["verify_link"] = verification_link(existing)
                 send_email(to=existing.email, template="signup_existing", context=context)
@@ -360,7 +356,7 @@ def _send_password_changed(user: User, *, how: str, device_kept: bool = False) -
             "device_kept": device_kept,
             "device_approval": settings.NEW_DEVICE_APPROVAL,
             "when": timezone.now(),
-            "reset_link": site_link(reverse("accounts:password_reset")),
+            "reset_link": absolute_url(reverse("accounts:password_reset")),
         },
     )
 

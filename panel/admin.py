@@ -16,8 +16,9 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.decorators import method_decorator
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
+
+from panel.links import safe_next
 
 
 class PanelAdminSite(admin.AdminSite):
@@ -40,9 +41,7 @@ class PanelAdminSite(admin.AdminSite):
             return redirect("admin:index")
         if request.user.is_authenticated:
             raise PermissionDenied  # signed in, but the admin is not for them
-        target = request.GET.get("next") or reverse("admin:index")
-        if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
-            target = reverse("admin:index")
+        target = safe_next(request, request.GET.get("next"), reverse("admin:index"))
         return redirect(f"{reverse('accounts:login')}?{urlencode({'next': target})}")
 
     def password_change(self, request: HttpRequest, extra_context=None) -> HttpResponse:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import authenticate
 from django.contrib.auth.decorators import login_not_required
@@ -11,20 +10,19 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 from django_ratelimit.decorators import ratelimit
 
+from panel import ratelimits
 from security.lockout import policy as lockout
-from security.lockout.axes import locked_response, ratelimit_ip
+from security.lockout.axes import locked_response
 from security.signin import pending, pipeline as signin
 
 from ..forms import LOGIN_FAILED, LoginForm
 
 
-def _signin_rate(group: str, request: HttpRequest) -> str:
-    return getattr(settings, "SIGNIN_RATE_LIMIT", "30/m")
-
-
 @login_not_required
 @require_http_methods(["GET", "POST"])
-@ratelimit(key=ratelimit_ip, rate=_signin_rate, method="POST", group="signin", block=True)
+@ratelimit(
+    key=ratelimits.ip_key, rate=ratelimits.signin_rate, method="POST", group="signin", block=True
+)
 def login_view(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated:
         return redirect("dashboard")

@@ -17,7 +17,9 @@ from django.utils.decorators import method_decorator
 from django.views.decorators.http import require_http_methods, require_POST
 from django_ratelimit.decorators import ratelimit
 
-from .. import ratelimits, services
+from panel import ratelimits
+
+from .. import services
 from ..forms import EmailForm, ResetPasswordForm
 from ..models import User
 from ..validators import password_strength

@@ -9,7 +9,9 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_http_methods
 from django_ratelimit.decorators import ratelimit
 
-from .. import ratelimits, services
+from panel import ratelimits
+
+from .. import services
 from ..forms import SignupForm
 
 

@@ -15,7 +15,9 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
 from django_ratelimit.decorators import ratelimit
 
-from .. import ratelimits, services
+from panel import ratelimits
+
+from .. import services
 from ..forms import EmailForm
 from ..tokens import read_verification_token
 

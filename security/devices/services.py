@@ -24,6 +24,7 @@ from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
 from audit.services import audit
+from panel.links import absolute_reverse
 from panel.net import client_ip
 from security.client.context import client_context
 from security.devices.models import NewDeviceChallenge, TrustedDevice
@@ -236,7 +237,7 @@ def _send_code(request: HttpRequest, challenge: NewDeviceChallenge, code: str) -
             "device": client.device.label,
             "ip": client.ip,
             "location": client.place.label,
-            "reset_link": f"{settings.SITE_URL}{reverse('accounts:password_reset')}",
+            "reset_link": absolute_reverse("accounts:password_reset"),
         },
     )
 

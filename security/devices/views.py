@@ -11,10 +11,11 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 from django_ratelimit.core import is_ratelimited
 
+from panel import ratelimits
 from panel.net import client_ip
 from security.devices import services as devices
 from security.lockout import policy as lockout
-from security.lockout.axes import locked_response, ratelimit_ip, refused_pending_response
+from security.lockout.axes import locked_response, refused_pending_response
 from security.sessions import services as tracked
 from security.signin import pending, pipeline as signin
 from security.signin.middleware import STAGE_URL_NAMES
@@ -200,15 +201,15 @@ def device_code_resend(request: HttpRequest) -> HttpResponse:
         request,
         group="device-code-resend",
         key=_resend_key,
-        rate="3/10m",
+        rate=ratelimits.DEVICE_CODE_RESEND_PER_USER,
         method="POST",
         increment=True,
     ) or is_ratelimited(
         request,
         group="device-code-resend-ip",
         # The client's address (X-Forwarded-For behind trusted proxies), not the proxy's.
-        key=ratelimit_ip,
-        rate="10/10m",
+        key=ratelimits.ip_key,
+        rate=ratelimits.DEVICE_CODE_RESEND_PER_IP,
         method="POST",
         increment=True,
     )

@@ -58,12 +58,6 @@ def lockout_response(
     return locked_response(request, lock)
 
 
-def ratelimit_ip(group: str, request: HttpRequest) -> str:
-    """django-ratelimit key: the client IP as the panel computes it (forged
-    X-Forwarded-For is ignored unless TRUSTED_PROXY_COUNT says otherwise)."""
-    return client_ip(request)
-
-
 class PanelAxesHandler(AxesDatabaseHandler):
     """AXES_HANDLER: axes's database handler with the panel's escalating lock.
 

@@ -21,6 +21,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from audit.services import audit
+from panel.links import absolute_reverse
 from security.client.context import client_context
 from security.sessions.models import TrackedSession
 
@@ -469,7 +470,6 @@ def _warn_about_failures(request: HttpRequest, user) -> None:
 
 
 def _send_new_signin(request: HttpRequest, user, record: TrackedSession) -> None:
-    from django.urls import reverse
 
     from accounts.emails import send_email
     from security.suspicious.services import report_token
@@ -481,7 +481,7 @@ def _send_new_signin(request: HttpRequest, user, record: TrackedSession) -> None
             "user": user,
             "session": record,
             "when": record.created_at,
-            "not_me_link": f"{settings.SITE_URL}{reverse('security:not_me', args=[report_token(record)])}",
-            "sessions_link": f"{settings.SITE_URL}{reverse('security:sessions')}",
+            "not_me_link": absolute_reverse("security:not_me", report_token(record)),
+            "sessions_link": absolute_reverse("security:sessions"),
         },
     )

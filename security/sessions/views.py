@@ -8,11 +8,13 @@ from django.contrib.auth import logout
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme, urlencode
+from django.utils.http import urlencode
 from django.views.decorators.http import require_http_methods, require_POST
 from django_ratelimit.decorators import ratelimit
 
 from accounts.tabs import settings_tabs
+from panel import ratelimits
+from panel.links import safe_next
 from security.devices import services as devices
 from security.devices.models import TrustedDevice
 from security.lockout.axes import locked_response
@@ -118,20 +120,14 @@ def revoke_other_sessions(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _safe_next(request: HttpRequest, value: str | None) -> str:
-    if value and url_has_allowed_host_and_scheme(
-        value, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return value
-    return reverse("security:sessions")
-
-
 @require_http_methods(["GET", "POST"])
-@ratelimit(key="user", rate="10/m", method="POST", group="stepup", block=False)
+@ratelimit(key="user", rate=ratelimits.STEPUP_PER_USER, method="POST", group="stepup", block=False)
 @refuse_while_locked
 def stepup(request: HttpRequest) -> HttpResponse:
     """ "Confirm it's you": the password (or a 2FA code) again, valid 15 minutes."""
-    next_url = _safe_next(request, request.POST.get("next") or request.GET.get("next"))
+    next_url = safe_next(
+        request, request.POST.get("next") or request.GET.get("next"), reverse("security:sessions")
+    )
     has_code = tracked.has_second_factor(request.user)
     use_code = has_code and (request.POST.get("factor") or request.GET.get("factor")) == "code"
     form_class = StepUpCodeForm if use_code else StepUpPasswordForm

@@ -17,7 +17,6 @@ import logging
 import math
 from datetime import timedelta
 
-from django.conf import settings
 from django.core import signing
 from django.db import transaction
 from django.db.models import Q
@@ -27,6 +26,7 @@ from django.utils import timezone
 
 from audit.models import AuditEvent
 from audit.services import audit
+from panel.links import absolute_url
 from panel.net import client_ip
 from security.client import geoip
 from security.client.context import client_context
@@ -115,7 +115,7 @@ def alert_second_factor_failed(*, request: HttpRequest, user) -> bool:
                 "location": client.place.label,
                 "ip": client.ip,
                 "when": timezone.now(),
-                "password_link": _site_link(reverse("accounts:settings_password")),
+                "password_link": absolute_url(reverse("accounts:settings_password")),
             },
         )
         audit(
@@ -163,10 +163,6 @@ def assess(request: HttpRequest, user, *, now=None) -> list[str]:
 
 
 # --- Links ------------------------------------------------------------------------------
-
-
-def _site_link(path: str) -> str:
-    return f"{settings.SITE_URL}{path}"
 
 
 def decision_token(held: SuspiciousSignIn, action: str) -> str:
@@ -237,10 +233,10 @@ def hold(
             context={
                 "user": user,
                 "held": held,
-                "approve_link": _site_link(
+                "approve_link": absolute_url(
                     reverse("security:signin_review", args=[decision_token(held, "approve")])
                 ),
-                "deny_link": _site_link(
+                "deny_link": absolute_url(
                     reverse("security:signin_review", args=[decision_token(held, "deny")])
                 ),
                 "minutes": int(HOLD_LIFETIME.total_seconds() // 60),

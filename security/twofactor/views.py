@@ -19,8 +19,9 @@ from django.views.decorators.http import require_http_methods
 from django_ratelimit.decorators import ratelimit
 
 from accounts.tabs import settings_tabs
+from panel import ratelimits
 from security.lockout import policy as lockout
-from security.lockout.axes import locked_response, ratelimit_ip, refused_pending_response
+from security.lockout.axes import locked_response, refused_pending_response
 from security.lockout.decorators import refuse_while_locked, refused
 from security.signin import pending, pipeline as signin
 from security.twofactor import crypto, totp
@@ -32,10 +33,6 @@ from security.twofactor.totp import backup_codes_regenerate
 # How long after re-entering the password the setup page may show the pending secret.
 SETUP_SESSION_KEY = "_2fa_setup_until"
 SETUP_WINDOW_SECONDS = 10 * 60
-
-
-def _rate(group: str, request: HttpRequest) -> str:
-    return getattr(settings, "TWO_FACTOR_RATE_LIMIT", "30/m")
 
 
 def _security_tab() -> HttpResponse:
@@ -89,7 +86,9 @@ def _check_code(request: HttpRequest, form, *, page: str, service: Callable[...,
 
 @login_not_required
 @require_http_methods(["GET", "POST"])
-@ratelimit(key=ratelimit_ip, rate=_rate, method="POST", group="2fa", block=True)
+@ratelimit(
+    key=ratelimits.ip_key, rate=ratelimits.two_factor_rate, method="POST", group="2fa", block=True
+)
 def twofactor_signin(request: HttpRequest) -> HttpResponse:
     """/auth/2fa/: the second step after a correct password (pending stage "2fa")."""
     if request.user.is_authenticated:
@@ -157,7 +156,13 @@ def twofactor_signin(request: HttpRequest) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-@ratelimit(key="user", rate="10/m", method="POST", group="2fa-enable", block=True)
+@ratelimit(
+    key="user",
+    rate=ratelimits.TWO_FACTOR_ENABLE_PER_USER,
+    method="POST",
+    group="2fa-enable",
+    block=True,
+)
 @refuse_while_locked
 def twofactor_enable(request: HttpRequest) -> HttpResponse:
     """Step 1: re-enter the password, then a fresh pending secret is created. A wrong
@@ -188,7 +193,13 @@ def twofactor_enable(request: HttpRequest) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-@ratelimit(key="user", rate="20/m", method="POST", group="2fa-setup", block=True)
+@ratelimit(
+    key="user",
+    rate=ratelimits.TWO_FACTOR_SETUP_PER_USER,
+    method="POST",
+    group="2fa-setup",
+    block=True,
+)
 @refuse_while_locked
 def twofactor_setup(request: HttpRequest) -> HttpResponse:
     """Step 2: scan the QR code (or type the key), confirm with a code. On success the
@@ -244,7 +255,13 @@ def _backup_codes_page(request: HttpRequest, codes: list[str], *, first_time: bo
 
 
 @require_http_methods(["GET", "POST"])
-@ratelimit(key="user", rate="20/m", method="POST", group="2fa-manage", block=True)
+@ratelimit(
+    key="user",
+    rate=ratelimits.TWO_FACTOR_MANAGE_PER_USER,
+    method="POST",
+    group="2fa-manage",
+    block=True,
+)
 @refuse_while_locked
 def twofactor_regenerate(request: HttpRequest) -> HttpResponse:
     """New backup codes, after a fresh TOTP code (backup codes are refused here)."""
@@ -274,7 +291,13 @@ def twofactor_regenerate(request: HttpRequest) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-@ratelimit(key="user", rate="20/m", method="POST", group="2fa-manage", block=True)
+@ratelimit(
+    key="user",
+    rate=ratelimits.TWO_FACTOR_MANAGE_PER_USER,
+    method="POST",
+    group="2fa-manage",
+    block=True,
+)
 @refuse_while_locked
 def twofactor_disable(request: HttpRequest) -> HttpResponse:
     """Turn 2FA off with a current TOTP code or a backup code."""

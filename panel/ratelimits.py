@@ -1,12 +1,15 @@
-"""Rate-limit keys and rates for the public account pages (django-ratelimit).
+"""Every rate limit of the panel (django-ratelimit): the keys and the named rates.
 
 Per-IP limits block with a 429 (settings.RATELIMIT_VIEW through RatelimitMiddleware).
-Per-account limits do not block: the page answers as usual and no email is sent, so
-the limit itself does not reveal whether an account exists.
+Per-account limits on the public account pages do not block: the page answers as usual
+and no email is sent, so the limit itself does not reveal whether an account exists.
+The sign-in and second-factor rates are settings (SIGNIN_RATE_LIMIT,
+TWO_FACTOR_RATE_LIMIT), read when a request comes in.
 """
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.http import HttpRequest
 
 from panel.net import client_ip
@@ -20,6 +23,22 @@ RESET_PER_IP = "5/h"
 RESET_PER_EMAIL = "3/h"
 STRENGTH_PER_IP = "120/m"
 CHANGE_PER_USER = "10/h"
+# Signed-in pages that check a code or password (beside the sign-in lockout).
+TWO_FACTOR_ENABLE_PER_USER = "10/m"
+TWO_FACTOR_SETUP_PER_USER = "20/m"
+TWO_FACTOR_MANAGE_PER_USER = "20/m"
+STEPUP_PER_USER = "10/m"
+# The emailed new-device code: resends per sign-in and per address.
+DEVICE_CODE_RESEND_PER_USER = "3/10m"
+DEVICE_CODE_RESEND_PER_IP = "10/10m"
+
+
+def signin_rate(group: str, request: HttpRequest) -> str:
+    return getattr(settings, "SIGNIN_RATE_LIMIT", "30/m")
+
+
+def two_factor_rate(group: str, request: HttpRequest) -> str:
+    return getattr(settings, "TWO_FACTOR_RATE_LIMIT", "30/m")
 
 
 def ip_key(group: str, request: HttpRequest) -> str:
