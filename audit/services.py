@@ -3,7 +3,9 @@
 Nothing secret reaches the trail or the log: metadata keys that name a secret
 (passwords, codes, tokens, keys, session keys) are dropped at any depth, whatever the
 caller passes, and every value written to the log line has its control characters
-escaped so that a crafted username cannot forge a second log line.
+escaped so that a crafted username cannot forge a second log line. Request-derived text
+is stored safely on PostgreSQL: the User-Agent decoded, cleaned and bounded
+(``panel.headers.from_request``), NUL replaced in every metadata key and string.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from django.http import HttpRequest
 
 from audit.actions import Action
 from audit.models import AuditEvent
+from panel import headers
 from panel.net import client_ip
 
 logger = logging.getLogger("panel.audit")
@@ -40,7 +43,6 @@ _SECRET_NAMES = {
     "authorization",
 }
 _SECRET_PARTS = ("password", "passwd", "secret", "token", "credential")
-_MAX_UA = 1000
 _MAX_STRING = 500
 _MAX_DEPTH = 4
 _CONTROL = re.compile(r"[\x00-\x1f\x7f\u0085\u2028\u2029]")
@@ -51,19 +53,26 @@ def is_secret_key(key: str) -> bool:
     return name in _SECRET_NAMES or any(part in name for part in _SECRET_PARTS)
 
 
+def _text(value: str) -> str:
+    """A bounded string without NUL (refused by PostgreSQL in text and in jsonb)."""
+    return value[:_MAX_STRING].replace("\x00", "\ufffd")
+
+
 def _clean_value(value: Any, depth: int) -> Any:
     if isinstance(value, dict):
         if depth >= _MAX_DEPTH:
             return "…"
         return {
-            str(k): _clean_value(v, depth + 1) for k, v in value.items() if not is_secret_key(k)
+            _text(str(k)): _clean_value(v, depth + 1)
+            for k, v in value.items()
+            if not is_secret_key(k)
         }
     if isinstance(value, list | tuple | set | frozenset):
         if depth >= _MAX_DEPTH:
             return "…"
         return [_clean_value(v, depth + 1) for v in list(value)[:100]]
     if isinstance(value, str):
-        return value[:_MAX_STRING]
+        return _text(value)
     if value is None or isinstance(value, bool | int | float):
         return value
     # Dates, UUIDs, decimals, lazy strings: their JSON form, else their text.
@@ -71,7 +80,7 @@ def _clean_value(value: Any, depth: int) -> Any:
         encoded = json.loads(json.dumps(value, cls=DjangoJSONEncoder))
     except (TypeError, ValueError):
         encoded = str(value)
-    return encoded[:_MAX_STRING] if isinstance(encoded, str) else encoded
+    return _text(encoded) if isinstance(encoded, str) else _clean_value(encoded, depth + 1)
 
 
 def clean_metadata(metadata: dict[str, Any] | None) -> dict[str, Any]:
@@ -112,7 +121,7 @@ def audit(
     ua = ""
     if request is not None:
         ip = client_ip(request)
-        ua = request.META.get("HTTP_USER_AGENT", "")[:_MAX_UA]
+        ua = headers.from_request(request)
         request_user = getattr(request, "user", None)
         if actor is None and request_user is not None and request_user.is_authenticated:
             actor = request_user

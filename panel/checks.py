@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from urllib.parse import urlsplit
 
 from cryptography.fernet import Fernet
@@ -88,3 +89,52 @@ def check_debug_is_off(app_configs, **kwargs):
             )
         ]
     return []
+
+
+CACHE_TABLE_MIGRATION = ("accounts", "0002_create_cache_table")
+
+
+@register(Tags.caches)
+def check_database_cache_table(app_configs, **kwargs):
+    """A database cache (the embedded default) needs its table: without it every form
+    answers 500. The migrations create it; this names the command when it is missing
+    anyway (the cache was switched to the database after the migrations ran).
+
+    Says nothing when the database cannot be reached or does not exist yet (checks run
+    before `migrate` and in image builds), or when the migration that creates the table
+    has not run (`migrate` will create it; runserver already reports unapplied ones).
+    """
+    from django.core.cache.backends.db import DatabaseCache
+    from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections
+    from django.db.migrations.recorder import MigrationRecorder
+    from django.utils.module_loading import import_string
+
+    tables = set()
+    for config in settings.CACHES.values():
+        try:
+            backend = import_string(config["BACKEND"])
+        except ImportError:
+            continue
+        if issubclass(backend, DatabaseCache):
+            tables.add(config["LOCATION"])
+    if not tables:
+        return []
+    connection = connections[DEFAULT_DB_ALIAS]
+    name = str(connection.settings_dict.get("NAME") or "")
+    if connection.vendor == "sqlite" and not (connection.is_in_memory_db() or Path(name).is_file()):
+        return []  # connecting would create the file
+    try:
+        applied = MigrationRecorder(connection).applied_migrations()
+        if CACHE_TABLE_MIGRATION not in applied:
+            return []
+        existing = set(connection.introspection.table_names())
+    except DatabaseError:
+        return []
+    return [
+        Error(
+            f"The database cache table {table!r} does not exist: every form would answer 500.",
+            hint="Create it with: python manage.py createcachetable",
+            id="panel.E006",
+        )
+        for table in sorted(tables - existing)
+    ]

@@ -13,6 +13,9 @@ from panel import ratelimits
 
 from .. import services
 from ..forms import SignupForm
+from ..models import User
+
+SENT_TO_KEY = "_signup_sent_to"
 
 
 @login_not_required
@@ -33,6 +36,12 @@ def signup_view(request: HttpRequest) -> HttpResponse:
         return redirect("dashboard")
     form = SignupForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
+        # Shown on the next page (so that a typo can be spotted), kept server-side in
+        # this browser's session, never in the URL. It is what this visitor typed,
+        # normalised as the email was addressed, whether or not it had an account.
+        request.session[SENT_TO_KEY] = User.objects.normalize_email(
+            form.cleaned_data["email"].strip()
+        )
         services.signup(
             email=form.cleaned_data["email"],
             full_name=form.cleaned_data["full_name"],
@@ -74,4 +83,7 @@ CHECK_EMAIL_PAGES = {
 @login_not_required
 @require_GET
 def check_email(request: HttpRequest, kind: str) -> HttpResponse:
-    return render(request, "accounts/check_email.html", {"kind": kind, **CHECK_EMAIL_PAGES[kind]})
+    context = {"kind": kind, **CHECK_EMAIL_PAGES[kind]}
+    if kind == "signup":
+        context["sent_to"] = request.session.get(SENT_TO_KEY, "")
+    return render(request, "accounts/check_email.html", context)

@@ -45,8 +45,14 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # The security headers come first, so that they wrap everything: the early 400 pages
+    # of RequestLimitsMiddleware, CSRF's 403 and the 500 made of an exception get them.
+    "panel.middleware.SecurityHeadersMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Path, headers, cookies, query string and body are checked here, before anything
+    # stores or looks up a request-derived value.
     "panel.middleware.RequestLimitsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -60,8 +66,6 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     # Tracked sessions: revoked, timed-out or replaced sessions are signed out here.
     "security.sessions.middleware.SessionTrackingMiddleware",
-    "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "panel.middleware.SecurityHeadersMiddleware",
     "axes.middleware.AxesMiddleware",
     # Turns django-ratelimit's Ratelimited into the 429 page (RATELIMIT_VIEW) instead
     # of a 403.

@@ -10,6 +10,7 @@ first request that needs it.
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -18,6 +19,41 @@ import environ
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
+
+
+class SettingsError(ImproperlyConfigured):
+    """A setting the operator must fix in the environment. Uncaught, it is printed as one
+    line naming the variable (no traceback: nothing in it would help)."""
+
+
+# What each variable production requires should be set to, for the one-line error.
+REQUIRED = {
+    "SECRET_KEY": "a random string of at least 50 characters, e.g. the output of "
+    "python -c 'import secrets; print(secrets.token_urlsafe(50))'",
+    "ALLOWED_HOSTS": "the host names the panel answers to, comma-separated "
+    "(e.g. panel.example.com)",
+    "SITE_URL": "the https address the panel is served at (e.g. https://panel.example.com)",
+    "ENCRYPTION_KEYS": "one or more Fernet keys, comma-separated, from "
+    "python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())'",
+}
+
+
+def not_set(var: str) -> SettingsError:
+    hint = REQUIRED.get(var, "a value (see the configuration table in README.md)")
+    return SettingsError(f"{var} is not set: set it to {hint}.")
+
+
+def _print_settings_error(exc_type, exc, tb, _previous=sys.excepthook):
+    if isinstance(exc, SettingsError):
+        sys.stderr.write(f"Configuration error: {exc}\n")
+    else:
+        _previous(exc_type, exc, tb)
+
+
+# Installed when the settings are first read: a process that dies of a SettingsError
+# (manage.py, python -c) prints one line instead of a long traceback.
+if getattr(sys.excepthook, "__name__", "") != _print_settings_error.__name__:
+    sys.excepthook = _print_settings_error
 
 
 _TRUE = {"1", "true", "yes", "on"}
@@ -39,11 +75,13 @@ class Env(environ.Env):
         return super().parse_value(value, cast)
 
     def get_value(self, var, cast=None, default=environ.Env.NOTSET, parse_default=False):
+        if default is environ.Env.NOTSET and f"{self.prefix}{var}" not in self.ENVIRON:
+            raise not_set(var)
         try:
             return super().get_value(var, cast=cast, default=default, parse_default=parse_default)
         except (ValueError, TypeError) as exc:
             kind = getattr(cast, "__name__", None) or "value"
-            raise ImproperlyConfigured(
+            raise SettingsError(
                 f"The environment variable {var} is malformed: expected {kind} ({exc.__class__.__name__})."
             ) from None
 
@@ -60,7 +98,7 @@ if _dotenv.is_file() and os.environ.get("PANEL_DOTENV", "1") != "0":
 def _scheme(var: str, raw: str, allowed: set[str], example: str) -> str:
     scheme = raw.split("://", 1)[0].lower() if "://" in raw else ""
     if scheme not in allowed:
-        raise ImproperlyConfigured(
+        raise SettingsError(
             f"{var} must look like {example} (schemes: {', '.join(sorted(allowed))})."
         )
     return scheme
@@ -70,7 +108,7 @@ def _port(var: str, raw: str) -> int | None:
     try:
         return urlsplit(raw).port
     except ValueError:
-        raise ImproperlyConfigured(f"{var} has a port that is not a number.") from None
+        raise SettingsError(f"{var} has a port that is not a number.") from None
 
 
 _DB_SCHEMES = {"sqlite", "postgres", "postgresql", "pgsql"}
@@ -83,9 +121,9 @@ def database_url(default: str) -> dict[str, Any]:
     _port("DATABASE_URL", raw)
     config = environ.Env.db_url_config(raw)
     if scheme != "sqlite" and not config.get("NAME"):
-        raise ImproperlyConfigured("DATABASE_URL names no database (postgres://host:5432/NAME).")
+        raise SettingsError("DATABASE_URL names no database (postgres://host:5432/NAME).")
     if scheme != "sqlite" and not config.get("HOST"):
-        raise ImproperlyConfigured("DATABASE_URL names no host (postgres://HOST:5432/name).")
+        raise SettingsError("DATABASE_URL names no host (postgres://HOST:5432/name).")
     return config
 
 
@@ -100,10 +138,10 @@ def redis_url() -> str:
     scheme = _scheme("REDIS_URL", raw, _REDIS_SCHEMES, "redis://host:6379/0")
     _port("REDIS_URL", raw)
     if scheme != "unix" and not urlsplit(raw).hostname:
-        raise ImproperlyConfigured("REDIS_URL names no host (redis://HOST:6379/0).")
+        raise SettingsError("REDIS_URL names no host (redis://HOST:6379/0).")
     db = urlsplit(raw).path.strip("/")
     if db and not db.isdigit():
-        raise ImproperlyConfigured("REDIS_URL's database must be a number (redis://host:6379/0).")
+        raise SettingsError("REDIS_URL's database must be a number (redis://host:6379/0).")
     return raw
 
 
@@ -143,12 +181,12 @@ def email_url(default: str = "console://") -> dict[str, Any]:
     config = environ.Env.email_url_config(raw)
     if scheme.startswith("smtp"):
         if not config.get("EMAIL_HOST"):
-            raise ImproperlyConfigured("EMAIL_URL names no SMTP host (smtp://HOST:25).")
+            raise SettingsError("EMAIL_URL names no SMTP host (smtp://HOST:25).")
         config["EMAIL_PORT"] = port or (465 if scheme == "smtp+ssl" else 25)
     elif scheme == "filemail":
         path = urlsplit(raw).path
         if not path:
-            raise ImproperlyConfigured("EMAIL_URL file:// needs a directory (file:///path/dir).")
+            raise SettingsError("EMAIL_URL file:// needs a directory (file:///path/dir).")
         config["EMAIL_FILE_PATH"] = str(BASE_DIR / path) if not path.startswith("/") else path
     # Django's own names for what the URL left out, so that nothing stays None.
     config["EMAIL_HOST"] = config.get("EMAIL_HOST") or "localhost"

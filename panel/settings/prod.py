@@ -1,18 +1,29 @@
 """Production: every secret from the environment, HTTPS assumed, no defaults that leak."""
 
-from django.core.exceptions import ImproperlyConfigured
-
 from .base import *  # noqa: F403
-from .env import env
+from .env import REQUIRED, SettingsError, env, not_set
+
+
+def required(var: str, read):
+    """A variable production cannot run without: unset or empty stops the start-up with
+    one line that names it and says what to set it to."""
+    value = read(var)
+    if not value:
+        raise not_set(var)
+    return value
+
 
 DEBUG = False
-SECRET_KEY = env.str("SECRET_KEY")
+SECRET_KEY = required("SECRET_KEY", env.str)
 if len(SECRET_KEY) < 50:
-    raise ImproperlyConfigured("SECRET_KEY must be at least 50 characters in production.")
-ALLOWED_HOSTS = env.list("ALLOWED_HOSTS")
-ENCRYPTION_KEYS = env.list("ENCRYPTION_KEYS")
+    raise SettingsError(
+        "SECRET_KEY must be at least 50 characters in production: "
+        f"set it to {REQUIRED['SECRET_KEY']}."
+    )
+ALLOWED_HOSTS = required("ALLOWED_HOSTS", env.list)
+ENCRYPTION_KEYS = required("ENCRYPTION_KEYS", env.list)
 # Links in emails are built from SITE_URL: production must say where it lives.
-SITE_URL = env.str("SITE_URL").rstrip("/")
+SITE_URL = required("SITE_URL", env.str).rstrip("/")
 # The panel's own origin is trusted for CSRF even when a proxy terminates TLS.
 CSRF_TRUSTED_ORIGINS = [*CSRF_TRUSTED_ORIGINS, SITE_URL]
 

@@ -15,7 +15,7 @@ from security.client import geoip, useragent
 @dataclass(frozen=True)
 class ClientContext:
     ip: str
-    user_agent: str  # the full header, control characters replaced
+    user_agent: str  # the header (useragent.from_request): decoded, cleaned, bounded
     device: useragent.Device
     place: geoip.Location
 
@@ -39,7 +39,7 @@ def client_context(request: HttpRequest) -> ClientContext:
     """Parse the User-Agent and locate the client address, once (callers store the result
     rather than doing the work again on later requests)."""
     ip = client_ip(request)
-    user_agent = useragent.clean(request.META.get("HTTP_USER_AGENT", ""))
+    user_agent = useragent.from_request(request)
     return ClientContext(
         ip=ip, user_agent=user_agent, device=useragent.parse(user_agent), place=geoip.lookup(ip)
     )

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
+from panel.headers import clean, from_request, header_text
+
+__all__ = ["Device", "clean", "from_request", "header_text", "parse"]
+
 # ua-parser runs many regular expressions over the string: parsing only the head keeps a
-# hostile, very long header cheap. The full header is still stored (cleaned).
+# hostile, very long header cheap. The header is stored cleaned (panel.headers).
 PARSE_LIMIT = 512
-# Characters PostgreSQL refuses in text (NUL) or that would break a log or table line.
-_CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
 
 
 @dataclass(frozen=True)
@@ -24,11 +25,6 @@ class Device:
         if self.browser and self.os:
             return f"{self.browser} on {self.os}"
         return self.browser or (f"Unknown browser on {self.os}" if self.os else "Unknown browser")
-
-
-def clean(user_agent: str | None) -> str:
-    """The header as stored: control characters replaced, nothing else changed."""
-    return _CONTROL.sub(" ", user_agent or "")
 
 
 def _major(version: str) -> str:

@@ -26,6 +26,10 @@ ACTIVITY = {
     "suspicious_signin_denied": ("Sign-in denied", "Sign-in denied"),
 }
 ACTIVITY_LIMIT = 20
+# A failed sign-in whose reason the owner can act on: (action, metadata reason) -> label.
+FAILURE_REASONS = {
+    ("signin", "unverified"): "Sign-in refused: email address not verified yet",
+}
 
 
 @register.filter
@@ -70,7 +74,12 @@ def signin_activity(user, limit: int = ACTIVITY_LIMIT) -> list[dict]:
         rows.append(
             {
                 "when": event.created_at,
-                "label": failed_label if failed else ok_label,
+                "label": (
+                    FAILURE_REASONS.get((event.action, (event.metadata or {}).get("reason")))
+                    or failed_label
+                )
+                if failed
+                else ok_label,
                 "failed": failed
                 or event.action in ("lockout", "2fa_failed", "new_device_code_failed"),
                 "ip": event.ip or "",
