@@ -24,8 +24,9 @@ Reported per phase: the legitimate users' median and p95 latency (sign-in POST,
 dashboard GET, all requests), their failed or diverted requests, the attackers'
 responses by kind and latency, and the CPU seconds the gunicorn processes used. Checks
 (exit 1 if missed): no legitimate request fails in any phase, and with the lockout the
-attacker gets at most 6 password checks (plus the requests already in flight when the
-lock lands). Writes the "load" section of bench/results/latest.json.
+attacker gets at most 6 password checks: each sign-in reserves one of the pair's six
+attempt slots atomically before its password is hashed, so requests already in flight
+when the lock lands cannot add checks of their own. Writes the "load" section of bench/results/latest.json.
 """
 
 from __future__ import annotations
@@ -577,7 +578,8 @@ def main() -> int:
         "legit_requests_failed": sum(p["legit"]["unexpected"] for p in phases.values()),
         "attacker_password_checks_with_lockout": attack["password_checks"],
     }
-    allowed_checks = FAILURE_LIMIT + ATTACKERS - 1
+    # Exactly the threshold: the count-and-lock is atomic (security.lockout.policy.reserve).
+    allowed_checks = FAILURE_LIMIT
     met = {
         "no_legit_request_failed": checks["legit_requests_failed"] == 0,
         "attacker_password_checks_with_lockout": attack["password_checks"] <= allowed_checks,

@@ -30,12 +30,21 @@ def login_view(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         login = form.cleaned_data["username"]
         # The lock is checked before authenticate(): a locked pair costs no password
-        # hash, so a locked-out attacker cannot burn our CPU.
-        lock = lockout.status_for(request, login)
+        # hash, so a locked-out attacker cannot burn our CPU. Then the attempt reserves
+        # one of the pair's slots, atomically: however many requests arrive at once, at
+        # most AXES_FAILURE_LIMIT passwords of a pair are checked before it locks.
+        ip, username = lockout.pair_for(request, login)
+        lock = lockout.status(ip=ip, username=username)
+        if not lock.locked and not lockout.reserve(request, ip=ip, username=username):
+            lock = lockout.status(ip=ip, username=username)
+            if not lock.locked:  # the last slots are in flight: a lock is imminent
+                lock = lockout.LockStatus(True, int(lockout.DURATIONS[0].total_seconds()))
         if lock.locked:
             pending.clear(request)
             return locked_response(request, lock)
         user = authenticate(request, username=login, password=form.cleaned_data["password"])
+        if user is not None:
+            lockout.release(request)  # the password was right: the slot is given back
         if getattr(request, "axes_locked_out", False):
             # This failure reached the limit: the axes middleware answers with the
             # locked page; the form is not shown again.

@@ -61,10 +61,12 @@ def lockout_response(
 class PanelAxesHandler(AxesDatabaseHandler):
     """AXES_HANDLER: axes's database handler with the panel's escalating lock.
 
-    axes still records every failure (``AccessAttempt``, ``AccessFailureLog``) and
-    decides when a pair reaches the limit; whether a pair *is* locked, and for how long,
-    comes from ``security.models.Lockout`` (60 s, 5 min, 1 h). While a pair is locked,
-    further attempts are not counted, so the lock time cannot be stretched.
+    axes still records every failure (``AccessAttempt``, ``AccessFailureLog``); when a
+    pair reaches the limit, and whether it *is* locked and for how long, comes from
+    ``security.models.Lockout``: its attempt slots (``policy.reserve`` before the hash,
+    ``policy.count_failure`` after, one row-locked transaction each, so parallel
+    failures cannot all see the limit) and its escalating lock (60 s, 5 min, 1 h). While a pair is locked, further attempts are
+    not counted, so the lock time cannot be stretched.
     """
 
     def is_locked(self, request, credentials=None) -> bool:
@@ -81,6 +83,12 @@ class PanelAxesHandler(AxesDatabaseHandler):
             return None
         super().user_login_failed(sender, credentials, request, **kwargs)
         policy.note_account_failure(request=request, username=username)
+        # The pair's row decides, not axes's own count: that one is read without a lock,
+        # so parallel failures could each see the limit reached and report a lockout.
+        request.axes_locked_out = policy.count_failure(
+            request, ip=request.axes_ip_address, username=username
+        )
+        request.axes_credentials = credentials
         if request.axes_locked_out:
             policy.register_lockout(request=request, ip=request.axes_ip_address, username=username)
         return None

@@ -12,7 +12,10 @@ class Lockout(models.Model):
 
     django-axes counts the failures (``AccessAttempt``); when a pair reaches the limit
     the panel's axes handler locks it here for 60 s, then 5 min, then 1 h for repeat
-    lockouts. A row with ``ip=None`` is the per-account hard limit (100 consecutive
+    lockouts. Every sign-in attempt reserves a slot of its pair's row (``attempts``) before
+    the password is hashed, by one conditional UPDATE, so that parallel requests can never
+    check more than AXES_FAILURE_LIMIT passwords of one pair in a counting window. A row
+    with ``ip=None`` is the per-account hard limit (100 consecutive
     failures from any address), which only an operator unlock or a password reset lifts.
     """
 
@@ -23,6 +26,19 @@ class Lockout(models.Model):
     )
     locked_until = models.DateTimeField(null=True, blank=True, db_index=True)
     last_locked_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(
+        default=0,
+        help_text="Pair rows: sign-in attempts of the counting window, reserved before the "
+        "password hash (in flight) or counted as failed; at most AXES_FAILURE_LIMIT.",
+    )
+    failures = models.PositiveSmallIntegerField(
+        default=0, help_text="Pair rows: failed attempts of the counting window."
+    )
+    attempted_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="Pair rows: the latest attempt; the window ends AXES_COOLOFF_TIME after it.",
+    )
     consecutive_failures = models.PositiveIntegerField(
         default=0, help_text="Account rows only: failures since the last success."
     )

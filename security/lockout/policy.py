@@ -1,13 +1,24 @@
 """The lockout policy: escalating locks per (client IP, normalized username).
 
-django-axes counts failures (its ``AccessAttempt`` rows, keyed by the pair through
-``AXES_LOCKOUT_PARAMETERS`` and ``AXES_USERNAME_CALLABLE``). Failed passwords reach it
-through ``authenticate()``; failed second-factor codes through ``record_failure()``,
-which sends the same ``user_login_failed`` signal. When a pair reaches
-``AXES_FAILURE_LIMIT`` (6) within the counting window (``AXES_COOLOFF_TIME``, 10 min
-since the previous failure), the panel's axes handler (``security.lockout.axes``) calls
+django-axes records failures (its ``AccessAttempt`` rows, keyed by the pair through
+``AXES_LOCKOUT_PARAMETERS`` and ``AXES_USERNAME_CALLABLE``), and the pair's ``Lockout``
+row counts them. Failed passwords arrive through ``authenticate()``; failed
+second-factor codes through ``record_failure()``, which sends the same
+``user_login_failed`` signal. When a pair reaches ``AXES_FAILURE_LIMIT`` (6) within the
+counting window (``AXES_COOLOFF_TIME``, 10 min since the previous attempt), the panel's
+axes handler (``security.lockout.axes``) calls
 ``register_lockout()``: the pair is locked for 60 s, a repeat lockout within a day for
 5 min, then for 1 h, and the counter starts again from zero.
+
+The count-and-lock is atomic. Each password check first reserves an attempt on the
+pair's row (``reserve()``: one conditional ``UPDATE ... SET attempts = attempts + 1 WHERE
+attempts < limit``, atomic on PostgreSQL and SQLite alike), and only then is the password
+hashed; a right password gives its reservation back (``release()``), a wrong one stays
+counted. So a burst of parallel sign-ins cannot slip password checks in past the limit
+while the first ones are still hashing: at most ``AXES_FAILURE_LIMIT`` passwords of a pair
+are ever checked in one counting window. Failed codes count on the same row
+(``count_failure()``), and the pair locks when the row's failures reach the limit
+(django-axes's own count, read without a lock, records but no longer decides).
 
 A success clears that pair only. Independently, 100 consecutive failures for one
 account from any address hard-lock the account until an operator unlocks it or the
@@ -26,7 +37,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.signals import user_login_failed
 from django.db import IntegrityError, transaction
-from django.db.models import F, Q
+from django.db.models import Case, F, PositiveSmallIntegerField, Q, Value, When
 from django.http import HttpRequest
 from django.utils import timezone
 
@@ -58,6 +69,118 @@ UNLOCKED = LockStatus(False)
 
 def pair_for(request: HttpRequest, login: str | None) -> tuple[str, str]:
     return client_ip(request), normalize_login(login)
+
+
+def failure_limit() -> int:
+    return int(settings.AXES_FAILURE_LIMIT)
+
+
+def _window_cutoff(now):
+    """Attempts older than this (AXES_COOLOFF_TIME since the pair's latest attempt, as
+    axes counts failures) no longer count."""
+    return now - settings.AXES_COOLOFF_TIME
+
+
+# The request attribute that remembers the pair whose slot this request reserved.
+_RESERVED = "_panel_lockout_reserved"
+
+
+def _create_pair_row(*, ip: str, username: str, **fields) -> bool:
+    """Insert the pair's row; False if it exists already (a parallel request made it)."""
+    try:
+        with transaction.atomic():
+            Lockout.objects.create(ip=ip, username=username, **fields)
+    except IntegrityError:
+        return False
+    return True
+
+
+def _if_stale(stale: Q, fresh_value: int, otherwise):
+    """``fresh_value`` on a row whose window has ended, else ``otherwise``."""
+    return Case(
+        When(stale, then=Value(fresh_value)),
+        default=otherwise,
+        output_field=PositiveSmallIntegerField(),
+    )
+
+
+def reserve(request: HttpRequest, *, ip: str, username: str) -> bool:
+    """Take one of the pair's attempt slots before the password is hashed; False when
+    none is left (the pair is locked, or ``AXES_FAILURE_LIMIT`` attempts of this window
+    are counted or still in flight). One conditional UPDATE, atomic on every backend:
+    parallel requests cannot all pass it (the row lock serialises them on PostgreSQL,
+    and each re-checks ``attempts < limit`` against the row the previous one wrote).
+    """
+    if not username:
+        return True
+    now = timezone.now()
+    stale = Q(attempted_at__isnull=True) | Q(attempted_at__lt=_window_cutoff(now))
+    for _ in range(2):
+        taken = (
+            Lockout.objects.filter(ip=ip, username=username)
+            .filter(Q(locked_until__isnull=True) | Q(locked_until__lte=now))
+            .filter(stale | Q(attempts__lt=failure_limit()))
+            .update(
+                attempts=_if_stale(stale, 1, F("attempts") + 1),
+                failures=_if_stale(stale, 0, F("failures")),
+                attempted_at=now,
+                updated_at=now,
+            )
+        )
+        if taken or _create_pair_row(ip=ip, username=username, attempts=1, attempted_at=now):
+            setattr(request, _RESERVED, (ip, username))
+            return True
+        # The row exists: either it has no slot left, or a parallel request created it
+        # between our UPDATE and INSERT (then the UPDATE is tried once more).
+    return False
+
+
+def release(request: HttpRequest) -> None:
+    """A right password: give this request's reserved slot back."""
+    pair = getattr(request, _RESERVED, None)
+    if pair is None:
+        return
+    setattr(request, _RESERVED, None)
+    ip, username = pair
+    Lockout.objects.filter(ip=ip, username=username, attempts__gt=0).update(
+        attempts=F("attempts") - 1
+    )
+
+
+def count_failure(request: HttpRequest | None, *, ip: str, username: str) -> bool:
+    """Count a failure on the pair's row (a wrong password uses the slot it reserved; a
+    wrong code takes one more). True when the pair's failures have reached the limit. The
+    increment and the read are one transaction (the UPDATE holds the row lock until the
+    read is done), so of parallel failures only the one that reached it sees it.
+    """
+    if not username:
+        return False
+    pair = Lockout.objects.filter(ip=ip, username=username)
+    reserved = request is not None and getattr(request, _RESERVED, None) == (ip, username)
+    if reserved:
+        setattr(request, _RESERVED, None)
+    now = timezone.now()
+    stale = Q(attempted_at__isnull=True) | Q(attempted_at__lt=_window_cutoff(now))
+    with transaction.atomic():
+        counted = pair.update(failures=F("failures") + 1) if reserved else 0
+        if not counted:
+            counted = pair.update(
+                attempts=_if_stale(stale, 1, F("attempts") + 1),
+                failures=_if_stale(stale, 1, F("failures") + 1),
+                attempted_at=now,
+                updated_at=now,
+            )
+        if not counted and not _create_pair_row(
+            ip=ip, username=username, attempts=1, failures=1, attempted_at=now
+        ):
+            pair.update(
+                attempts=F("attempts") + 1,
+                failures=F("failures") + 1,
+                attempted_at=now,
+                updated_at=now,
+            )
+        failures = pair.values_list("failures", flat=True).first() or 0
+    return failures >= failure_limit()
 
 
 def status(*, ip: str, username: str) -> LockStatus:
@@ -131,6 +254,9 @@ def register_lockout(*, request: HttpRequest | None, ip: str, username: str) -> 
         duration = DURATIONS[row.level - 1]
         row.locked_until = now + duration
         row.last_locked_at = now
+        # Every slot of the window is spent: the next window starts when the lock ends.
+        row.attempts = row.failures = 0
+        row.attempted_at = None
         row.save()
         # The counter starts afresh once the lock ends: six more failures for the next.
         AccessAttempt.objects.filter(ip_address=ip, username=username).delete()

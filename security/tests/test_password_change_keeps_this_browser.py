@@ -143,3 +143,8 @@ def test_a_password_reset_still_forgets_every_browser_even_the_one_resetting(
     [email] = [m for m in mailoutbox if "password was changed" in m.subject.lower()]
     assert "stays trusted" not in email.body
     assert "every browser will need a code we email you" in email.body
+
+
+def test_the_trusted_devices_card_says_a_change_keeps_this_browser(alice, password, laptop):
+    page = laptop.get("/settings/security/").content.decode()
+    assert "forgets all of them but the browser you change it from" in page

@@ -20,7 +20,7 @@ def move_back(apps, schema_editor):
 class Migration(migrations.Migration):
     dependencies = [
         ("contenttypes", "0002_remove_content_type_name"),
-        ("security", "0007_session_end_reason_2fa_enabled"),
+        ("security", "0008_lockout_attempt_slots"),
         ("audit", "0001_initial"),
     ]
 
