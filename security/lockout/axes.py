@@ -9,6 +9,7 @@ from axes.helpers import get_client_username, get_credentials
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
+from panel import headers
 from panel.humanize import humanize_seconds
 from panel.net import client_ip
 from security.lockout import policy
@@ -58,6 +59,20 @@ def lockout_response(
     return locked_response(request, lock)
 
 
+def _clean_stored_request_text(request: HttpRequest) -> None:
+    """What axes stores of the request (User-Agent, Accept, path), decoded, stripped of
+    control characters and bounded as axes's columns are. The request-limits middleware
+    already refuses such headers; this holds for any other way in."""
+    for attribute, limit in (
+        ("axes_user_agent", 255),
+        ("axes_http_accept", 1025),
+        ("axes_path_info", 255),
+    ):
+        value = getattr(request, attribute, None)
+        if isinstance(value, str):
+            setattr(request, attribute, headers.clean(headers.header_text(value))[:limit])
+
+
 class PanelAxesHandler(AxesDatabaseHandler):
     """AXES_HANDLER: axes's database handler with the panel's escalating lock.
 
@@ -81,19 +96,24 @@ class PanelAxesHandler(AxesDatabaseHandler):
             request.axes_locked_out = True
             request.axes_credentials = credentials
             return None
-        super().user_login_failed(sender, credentials, request, **kwargs)
+        # Fail closed: the failure is counted on the pair's row (and the account's) first,
+        # before anything that stores request text could go wrong. The pair's row decides,
+        # not axes's own count: that one is read without a lock, so parallel failures
+        # could each see the limit reached and report a lockout.
+        locked = policy.count_failure(request, ip=request.axes_ip_address, username=username)
         policy.note_account_failure(request=request, username=username)
-        # The pair's row decides, not axes's own count: that one is read without a lock,
-        # so parallel failures could each see the limit reached and report a lockout.
-        request.axes_locked_out = policy.count_failure(
-            request, ip=request.axes_ip_address, username=username
-        )
+        _clean_stored_request_text(request)
+        # axes records this failure (it skips a request already marked locked out).
+        request.axes_locked_out = False
+        super().user_login_failed(sender, credentials, request, **kwargs)
+        request.axes_locked_out = locked
         request.axes_credentials = credentials
         if request.axes_locked_out:
             policy.register_lockout(request=request, ip=request.axes_ip_address, username=username)
         return None
 
     def user_logged_in(self, sender, request, user, **kwargs):
+        _clean_stored_request_text(request)
         super().user_logged_in(sender, request, user, **kwargs)
         username = get_client_username(request, get_credentials(user.get_username()))
         policy.clear_pair(ip=request.axes_ip_address, username=username)

@@ -62,3 +62,26 @@ def test_useragent_clean_keeps_an_ordinary_header_unchanged():
     assert useragent.clean(ordinary) == ordinary
     assert useragent.clean("a\tb") == "a b"
     assert useragent.clean(None) == ""
+
+
+def test_a_failed_password_is_counted_and_axes_stores_the_request_text_cleaned(user_factory):
+    """Past the middleware (which refuses these headers), a wrong password with a NUL in
+    User-Agent and Accept is still counted on the pair's row first, and django-axes's
+    records hold the text cleaned: on PostgreSQL the raw NUL failed the request (500)
+    before the failure was counted."""
+    from axes.models import AccessAttempt
+    from django.contrib.auth import authenticate
+
+    from security.lockout.models import Lockout
+
+    user_factory("alice")
+    request = RequestFactory().post(
+        "/auth/login/", HTTP_USER_AGENT=HOSTILE_AGENT, HTTP_ACCEPT="text/html\x00\x1b"
+    )
+    assert authenticate(request, username="alice", password="wrong password 1") is None
+    assert Lockout.objects.get(username="alice", ip="127.0.0.1").failures == 1
+    attempt = AccessAttempt.objects.get(username="alice")
+    for text in (attempt.user_agent, attempt.http_accept):
+        assert _is_clean(text)
+    assert attempt.user_agent.startswith("Mozilla/5.0  (X11;")
+    assert len(attempt.user_agent) <= 255
