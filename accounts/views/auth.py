@@ -34,11 +34,7 @@ def login_view(request: HttpRequest) -> HttpResponse:
         # one of the pair's slots, atomically: however many requests arrive at once, at
         # most AXES_FAILURE_LIMIT passwords of a pair are checked before it locks.
         ip, username = lockout.pair_for(request, login)
-        lock = lockout.status(ip=ip, username=username)
-        if not lock.locked and not lockout.reserve(request, ip=ip, username=username):
-            lock = lockout.status(ip=ip, username=username)
-            if not lock.locked:  # the last slots are in flight: a lock is imminent
-                lock = lockout.LockStatus(True, int(lockout.DURATIONS[0].total_seconds()))
+        lock = lockout.acquire(request, ip=ip, username=username)
         if lock.locked:
             pending.clear(request)
             return locked_response(request, lock)

@@ -135,6 +135,19 @@ def reserve(request: HttpRequest, *, ip: str, username: str) -> bool:
     return False
 
 
+def acquire(request: HttpRequest, *, ip: str, username: str) -> LockStatus:
+    """The lock check and the slot of one attempt, before any secret is checked:
+    ``UNLOCKED`` when this request holds one of the pair's slots, else the lock to show
+    (when the last slots are still in flight, a lock is imminent: the first duration)."""
+    lock = status(ip=ip, username=username)
+    if lock.locked:
+        return lock
+    if reserve(request, ip=ip, username=username):
+        return UNLOCKED
+    lock = status(ip=ip, username=username)
+    return lock if lock.locked else LockStatus(True, int(DURATIONS[0].total_seconds()))
+
+
 def release(request: HttpRequest) -> None:
     """A right password: give this request's reserved slot back."""
     pair = getattr(request, _RESERVED, None)
@@ -233,6 +246,32 @@ def record_failure(request: HttpRequest, *, login: str) -> LockStatus:
     if getattr(request, "axes_locked_out", False):
         return status_for(request, login)
     return UNLOCKED
+
+
+def reauth_failed(
+    request: HttpRequest, *, page: str, factor: str, reason: str = "invalid"
+) -> LockStatus:
+    """A wrong code (or password) typed by a signed-in user on a settings page that asks
+    for one: 2FA setup, disabling 2FA, new backup codes, enabling 2FA (the password),
+    the Sessions step-up. Audited, and counted on the same (IP, username) counter as
+    failed sign-ins, so a stolen session cannot guess codes any faster than a sign-in
+    form could. Returns the lock status afterwards.
+
+    A lockout here does not sign the session out: it is a full session already, and
+    the lock is about guessing. The locked pair refuses further code and password
+    attempts on these pages (``security.lockout.decorators.refuse_while_locked``) and new
+    sign-ins from that address, until the lock ends. Ending the session as well would
+    only turn the owner's typos into a sign-out.
+    """
+    user = request.user
+    audit(
+        "reauth_failed",
+        request=request,
+        outcome=AuditEvent.Outcome.FAILURE,
+        user=user,
+        metadata={"page": page, "factor": factor, "reason": reason},
+    )
+    return record_failure(request, login=user.get_username())
 
 
 def _user_for(username: str):

@@ -128,32 +128,6 @@ def second_factor_failed(
     return lockout.record_failure(request, login=user.get_username())
 
 
-def reauth_failed(
-    request: HttpRequest, *, page: str, factor: str, reason: str = "invalid"
-) -> lockout.LockStatus:
-    """A wrong code (or password) typed by a signed-in user on a settings page that asks
-    for one: 2FA setup, disabling 2FA, new backup codes, enabling 2FA (the password),
-    the Sessions step-up. Audited, and counted on the same (IP, username) counter as
-    failed sign-ins, so a stolen session cannot guess codes any faster than a sign-in
-    form could. Returns the lock status afterwards.
-
-    A lockout here does not sign the session out: it is a full session already, and
-    the lock is about guessing. The locked pair refuses further code and password
-    attempts on these pages (``security.lockout.decorators.refuse_while_locked``) and new
-    sign-ins from that address, until the lock ends. Ending the session as well would
-    only turn the owner's typos into a sign-out.
-    """
-    user = request.user
-    audit(
-        "reauth_failed",
-        request=request,
-        outcome=AuditEvent.Outcome.FAILURE,
-        user=user,
-        metadata={"page": page, "factor": factor, "reason": reason},
-    )
-    return lockout.record_failure(request, login=user.get_username())
-
-
 def sign_out(request: HttpRequest) -> None:
     """Sign out; this also ends a half-finished (pending) sign-in."""
     user = request.user if request.user.is_authenticated else None

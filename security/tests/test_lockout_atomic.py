@@ -143,3 +143,40 @@ def test_a_parallel_burst_on_postgresql_checks_exactly_the_threshold_of_password
     assert sorted(statuses) == [400] * 5 + [429] * 7
     assert AuditEvent.objects.filter(action="lockout").count() == 1
     assert Lockout.objects.get(ip=ADDRESS, username="alice").locked_until is not None
+
+
+def test_password_checks_on_a_signed_in_settings_page_get_only_the_slots_left(
+    alice, password_checks
+):
+    """A stolen session guessing the password on the 2FA settings page in parallel: each
+    POST takes a slot of the pair before its check, as a sign-in does."""
+    browser = same_address()
+    url = "/settings/security/2fa/enable/"
+    later = []
+
+    def burst():
+        later.extend(browser.post(url, {"password": WRONG}) for _ in range(8))
+
+    password_checks.during = burst
+    with time_machine.travel(T0, tick=False):
+        browser.force_login(alice)
+        first = browser.post(url, {"password": WRONG})
+        assert browser.get("/settings/security/").status_code == 200  # still signed in
+    assert len(password_checks.calls) == 6
+    assert [r.status_code for r in later] == [400] * 5 + [429] * 3
+    assert first.status_code == 429
+    assert AuditEvent.objects.filter(action="lockout").count() == 1
+
+
+def test_a_settings_page_post_without_a_refused_secret_gives_its_slot_back(alice, password):
+    browser = same_address()
+    browser.force_login(alice)
+    for _ in range(8):
+        assert browser.post(
+            "/settings/security/2fa/enable/", {"password": password}
+        ).status_code in (
+            200,
+            302,
+        )
+    row = Lockout.objects.filter(ip=ADDRESS, username="alice").first()
+    assert row is None or row.attempts == 0
