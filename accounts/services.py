@@ -28,9 +28,8 @@ from django.utils import timezone
 from audit.models import AuditEvent
 from audit.services import audit
 from panel.links import absolute_url
-from security.devices import services as devices
-from security.devices.models import TrustedDevice
 
+from . import signals
 from .emails import render_email, send_email
 from .models import OutboxEmail, User
 from .tokens import default_token_generator, make_verification_token, uid_for
@@ -124,7 +123,7 @@ def signup(
                 metadata={"reason": "email_taken", "notified": send},
             )
             if send and existing.is_active:
-                context = {"user": existing, "login_link": absolute_url(reverse("accounts:login"))}
+                context = {"user": existing, "login_link": absolute_url(reverse("security:login"))}
                 context["reset_link"] = absolute_url(reverse("accounts:password_reset"))
                 if not existing.email_verified:
                     context["verify_link"] = verification_link(existing)
@@ -268,13 +267,14 @@ def reset_password(*, user: User, new_password: str, request: HttpRequest | None
             user.email_verified_at = timezone.now()
             fields.append("email_verified_at")
         user.save(update_fields=fields)
-        ended = end_other_sessions(user, request=request)
+        facts = _announce_password_changed(user=user, request=request, how="reset")
+        ended = end_other_sessions(user)
         audit(
             "password_reset",
             request=request,
             actor=None,
             user=user,
-            metadata={"sessions_ended": ended, "email_verified": newly_verified},
+            metadata={"sessions_ended": ended, "email_verified": newly_verified, **facts},
         )
         _send_password_changed(user, how="reset")
     return user
@@ -303,32 +303,17 @@ def change_password(*, user: User, new_password: str, request: HttpRequest) -> P
         user.set_password(new_password)
         user.save(update_fields=["password"])
         update_session_auth_hash(request, user)
-        tracking = _session_tracking()
-        if tracking is not None:
-            # The key just rotated: move this session's tracked row to the new key
-            # first, or ending "every other session" would end this one too.
-            tracking.key_rotated(request)
-        # This browser stays trusted (the password, and the second factor, were just
-        # proved here); every other trusted browser is forgotten.
-        keep_token = devices.current_token(request) or ""
-        devices_before = TrustedDevice.objects.filter(user=user).count()
-        ended = end_other_sessions(
-            user,
-            keep_session_key=request.session.session_key,
-            request=request,
-            keep_device_token=keep_token,
-        )
-        device_kept = devices.trusted_device(user, keep_token) is not None
+        # Sessions end and browsers are forgotten by whoever listens (the security app):
+        # this browser, where the password was just proved, stays trusted.
+        facts = _announce_password_changed(user=user, request=request, how="change")
+        ended = end_other_sessions(user, keep_session_key=request.session.session_key)
+        device_kept = bool(facts.get("device_kept"))
         audit(
             "password_changed",
             request=request,
             actor=user,
             user=user,
-            metadata={
-                "sessions_ended": ended,
-                "devices_forgotten": devices_before - int(device_kept),
-                "device_kept": device_kept,
-            },
+            metadata={"sessions_ended": ended, **facts},
         )
         _send_password_changed(user, how="change", device_kept=device_kept)
     return PasswordChanged(user=user, sessions_ended=ended, device_kept=device_kept)
@@ -364,21 +349,19 @@ def _send_password_changed(user: User, *, how: str, device_kept: bool = False) -
 # --- Sessions ---------------------------------------------------------------------------
 
 
-def _session_tracking():
-    """security.sessions.services (tracked sessions, trusted devices), if installed."""
-    try:
-        from security.sessions import services as sessions
-    except ImportError:
-        return None
-    return sessions if hasattr(sessions, "end_user_sessions") else None
+def _announce_password_changed(*, user: User, request: HttpRequest | None, how: str) -> dict:
+    """Send ``password_changed`` (inside the caller's transaction) and merge what the
+    receivers report (e.g. ``{"devices_forgotten": 2, "device_kept": True}``)."""
+    facts: dict = {}
+    for _receiver, reply in signals.password_changed.send(
+        sender=User, user=user, request=request, how=how
+    ):
+        if isinstance(reply, dict):
+            facts.update(reply)
+    return facts
 
 
-def end_other_sessions(
-    user: User,
-    keep_session_key: str | None = None,
-    request: HttpRequest | None = None,
-    keep_device_token: str | None = None,
-) -> int:
+def end_other_sessions(user: User, keep_session_key: str | None = None) -> int:
     """Delete every stored session of ``user`` except ``keep_session_key``; return the count.
 
     Changing the password already invalidates other sessions (Django compares each
@@ -386,18 +369,6 @@ def end_other_sessions(
     removes them from any session list at once, including a half-finished 2FA sign-in.
     Session engines without a database model are left to the hash check.
     """
-    tracking = _session_tracking()
-    if tracking is not None:
-        # The tracked sessions end too (reason "password_change", shown to each
-        # signed-out browser) and every trusted device is forgotten, except the one
-        # whose token is ``keep_device_token`` (a change keeps its own browser).
-        tracking.end_user_sessions(
-            user,
-            except_session_key=keep_session_key,
-            reason="password_change",
-            request=request,
-            keep_device_token=keep_device_token,
-        )
     engine = import_module(settings.SESSION_ENGINE)
     try:
         Session = engine.SessionStore.get_model_class()

@@ -1,1 +1,10 @@
-"""Connects Django's auth signals to the audit trail (no logic here: see services)."""
+"""Signals the accounts app sends. Other apps listen (the security app ends sessions and
+forgets browsers); accounts knows none of them."""
+
+from django.dispatch import Signal
+
+# Sent inside the transaction that changed a user's password, with ``user``, ``request``
+# (or None) and ``how``: "change" (the signed-in user changed it: this session and this
+# browser stay) or "reset" (from an emailed link: nothing stays). A receiver may return a
+# dict of facts for the audit event and the notice email, e.g. {"device_kept": True}.
+password_changed = Signal()

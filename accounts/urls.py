@@ -1,12 +1,10 @@
 from django.urls import path
 
-from .views import auth, password, settings, signup, verify
+from .views import password, settings, signup, verify
 
 app_name = "accounts"
 
 urlpatterns = [
-    path("auth/login/", auth.login_view, name="login"),
-    path("auth/logout/", auth.logout_view, name="logout"),
     # Sign-up and email verification
     path("auth/signup/", signup.signup_view, name="signup"),
     path("auth/signup/done/", signup.check_email, {"kind": "signup"}, name="signup_done"),

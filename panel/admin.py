@@ -42,7 +42,7 @@ class PanelAdminSite(admin.AdminSite):
         if request.user.is_authenticated:
             raise PermissionDenied  # signed in, but the admin is not for them
         target = safe_next(request, request.GET.get("next"), reverse("admin:index"))
-        return redirect(f"{reverse('accounts:login')}?{urlencode({'next': target})}")
+        return redirect(f"{reverse('security:login')}?{urlencode({'next': target})}")
 
     def password_change(self, request: HttpRequest, extra_context=None) -> HttpResponse:
         """Never Django's form: it changed the password with no audit event, no email

@@ -120,7 +120,7 @@ def service_unavailable(request: HttpRequest | None = None, message: str = "") -
 def home(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated:
         return redirect("dashboard")
-    return redirect("accounts:login")
+    return redirect("security:login")
 
 
 @require_GET

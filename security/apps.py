@@ -7,8 +7,16 @@ class SecurityConfig(AppConfig):
 
     def ready(self) -> None:
         from accounts.tabs import register_tab
-        from security.sessions import receivers  # noqa: F401
-        from security.signin.middleware import register_stage
+
+        # Features plug into the sign-in pipeline and listen to the accounts signals.
+        from security.devices import (
+            receivers as device_receivers,  # noqa: F401
+            stages as device_stages,  # noqa: F401
+        )
+        from security.sessions import (
+            receivers as session_receivers,  # noqa: F401
+            stages as session_stages,  # noqa: F401
+        )
+        from security.suspicious import stages as suspicious_stages  # noqa: F401
 
         register_tab("sessions", "Sessions", "security:sessions")
-        register_stage("device", "security:device_code")

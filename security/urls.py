@@ -2,13 +2,36 @@ from django.urls import path
 
 from security.devices import views as devices
 from security.sessions import views as sessions
+from security.signin import views as signin
+from security.stepup import views as stepup
+from security.suspicious import views as suspicious
 from security.twofactor import views as twofactor
 
 app_name = "security"
 
-# Two-factor authentication: enrollment, backup codes, the sign-in step.
+# Sign-in: the password, the second factor, the emailed new-device code, a held sign-in.
+signin_urlpatterns: list = [
+    path("auth/login/", signin.login_view, name="login"),
+    path("auth/logout/", signin.logout_view, name="logout"),
+    path("auth/2fa/", signin.twofactor_signin, name="twofactor_signin"),
+    path("auth/device/", signin.device_code, name="device_code"),
+    path("auth/device/resend/", signin.device_code_resend, name="device_code_resend"),
+    path("auth/held/", signin.signin_held, name="signin_held"),
+]
+
+# Held sign-ins decided by the owner: emailed links, or a trusted signed-in browser.
+suspicious_urlpatterns: list = [
+    path("auth/review/<str:token>/", suspicious.signin_review, name="signin_review"),
+    path("auth/not-me/<str:token>/", suspicious.not_me, name="not_me"),
+    path(
+        "settings/sessions/held/<int:pk>/<str:action>/",
+        suspicious.decide_held_signin,
+        name="held_signin_decide",
+    ),
+]
+
+# Two-factor authentication: enrollment, backup codes, turning it off.
 twofactor_urlpatterns: list = [
-    path("auth/2fa/", twofactor.twofactor_signin, name="twofactor_signin"),
     path("settings/security/2fa/enable/", twofactor.twofactor_enable, name="twofactor_enable"),
     path("settings/security/2fa/setup/", twofactor.twofactor_setup, name="twofactor_setup"),
     path(
@@ -19,27 +42,19 @@ twofactor_urlpatterns: list = [
     path("settings/security/2fa/disable/", twofactor.twofactor_disable, name="twofactor_disable"),
 ]
 
-# Sessions tab, trusted devices, new-device approval, suspicious sign-ins.
+# Sessions tab (revoking needs a recent step-up) and trusted devices.
 sessions_urlpatterns: list = [
     path("settings/sessions/", sessions.sessions_tab, name="sessions"),
-    path("settings/sessions/confirm/", sessions.stepup, name="stepup"),
+    path("settings/sessions/confirm/", stepup.stepup, name="stepup"),
     path("settings/sessions/<int:pk>/revoke/", sessions.revoke_session, name="session_revoke"),
     path(
         "settings/sessions/revoke-others/",
         sessions.revoke_other_sessions,
         name="sessions_revoke_others",
     ),
-    path(
-        "settings/sessions/held/<int:pk>/<str:action>/",
-        sessions.decide_held_signin,
-        name="held_signin_decide",
-    ),
-    path("settings/devices/<int:pk>/forget/", sessions.forget_device, name="device_forget"),
-    path("auth/device/", devices.device_code, name="device_code"),
-    path("auth/device/resend/", devices.device_code_resend, name="device_code_resend"),
-    path("auth/held/", devices.signin_held, name="signin_held"),
-    path("auth/review/<str:token>/", devices.signin_review, name="signin_review"),
-    path("auth/not-me/<str:token>/", devices.not_me, name="not_me"),
+    path("settings/devices/<int:pk>/forget/", devices.forget_device, name="device_forget"),
 ]
 
-urlpatterns = twofactor_urlpatterns + sessions_urlpatterns
+urlpatterns = (
+    signin_urlpatterns + suspicious_urlpatterns + twofactor_urlpatterns + sessions_urlpatterns
+)

@@ -59,7 +59,7 @@ class ResetConfirmView(PasswordResetConfirmView):
 
     form_class = ResetPasswordForm
     template_name = "accounts/password_reset_confirm.html"
-    success_url = reverse_lazy("accounts:login")
+    success_url = reverse_lazy("security:login")
     post_reset_login = False
 
     def dispatch(self, *args, **kwargs):

@@ -51,7 +51,7 @@ def verify_confirm(request: HttpRequest) -> HttpResponse:
         services.verify_email(user=user, request=request)
         request.session.pop(SESSION_KEY, None)
         messages.success(request, "Your email address is confirmed. You can sign in now.")
-        return redirect("accounts:login")
+        return redirect("security:login")
     return render(request, "accounts/verify_confirm.html", {"email": user.email})
 
 

@@ -251,6 +251,7 @@ class World:
         """Plausible values for a route's converters, pointing at the persona's own rows
         (Dana's for an anonymous visitor) so the page gets past its lookups."""
         from accounts.tokens import make_verification_token, uid_for
+        from security.sessions.services import report_token
         from security.suspicious import services as suspicious
 
         # Fresh from the database: a reset token covers last_login, which signing in set.
@@ -265,7 +266,7 @@ class World:
             "security:held_signin_decide": {"pk": persona.held.pk, "action": "approve"},
             "security:device_forget": {"pk": persona.device.pk},
             "security:signin_review": {"token": suspicious.decision_token(persona.held, "deny")},
-            "security:not_me": {"token": suspicious.report_token(persona.other_session)},
+            "security:not_me": {"token": report_token(persona.other_session)},
             "admin:app_list": {"app_label": "accounts"},
         }
         if route.name in by_name:

@@ -47,8 +47,8 @@ DOC = Path(django_settings.BASE_DIR) / "docs" / "access-matrix.md"
 # Adding a public page means adding it here, after checking that it signs nobody in, shows
 # nothing personal and is rate-limited if it sends email or checks a secret.
 PUBLIC = {
-    "accounts:login": "sign-in",
-    "accounts:logout": "sign-out (POST only; also ends a half-finished sign-in)",
+    "security:login": "sign-in",
+    "security:logout": "sign-out (POST only; also ends a half-finished sign-in)",
     "accounts:signup": "sign-up",
     "accounts:signup_done": "check your email (after sign-up)",
     "accounts:verify_resend": "resend the verification link",
@@ -104,8 +104,8 @@ TO_DASHBOARD = "→/dashboard/ | →/dashboard/"
 EXPECTED: dict[str, dict[str, str]] = {
     "home": private("→/dashboard/ | 405"),
     "dashboard": private("200 | 405"),
-    "accounts:login": public("200 | 400", **each(SIGNED_IN, "→/dashboard/ | →/dashboard/")),
-    "accounts:logout": public("405 | →/auth/login/", **each(SIGNED_IN, "405 | →/auth/login/!")),
+    "security:login": public("200 | 400", **each(SIGNED_IN, "→/dashboard/ | →/dashboard/")),
+    "security:logout": public("405 | →/auth/login/", **each(SIGNED_IN, "405 | →/auth/login/!")),
     "accounts:signup": public("200 | 400", **each(SIGNED_IN, "→/dashboard/ | →/dashboard/")),
     "accounts:signup_done": public("200 | 405"),
     "accounts:verify_resend": public("200 | 400"),

@@ -128,7 +128,7 @@ def test_every_page_of_the_policy_matrix_carries_the_security_headers(user_facto
     world = World(user_factory, password)
     routes = [r for r in url_patterns() if not r.is_admin]
     # Signing out (and ending other sessions) last: the personas stay signed in for the rest.
-    last = ("accounts:logout", "security:sessions_revoke_others", "security:session_revoke")
+    last = ("security:logout", "security:sessions_revoke_others", "security:session_revoke")
     routes.sort(key=lambda r: (r.name in last, r.name))
     admin = [
         r for r in url_patterns() if r.name in ("admin:index", "admin:accounts_user_changelist")

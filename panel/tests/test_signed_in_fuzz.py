@@ -508,6 +508,7 @@ def test_malformed_device_codes_use_up_the_attempts_like_wrong_ones(user_factory
 def _button_form(name: str, ctx: Ctx) -> str:
     """Put a visitor where the public button-only form ``name`` is, and return its path."""
     from accounts.tokens import make_verification_token
+    from security.sessions.services import report_token
     from security.suspicious import services as suspicious
 
     from .access import _other_rows
@@ -526,7 +527,7 @@ def _button_form(name: str, ctx: Ctx) -> str:
     if name == "signin_review":
         return f"/auth/review/{suspicious.decision_token(held, 'approve')}/"
     if name == "not_me":
-        return f"/auth/not-me/{suspicious.report_token(other)}/"
+        return f"/auth/not-me/{report_token(other)}/"
     return "/auth/logout/"
 
 

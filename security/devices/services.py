@@ -176,6 +176,10 @@ def forget_by_operator(*, queryset, actor, request: HttpRequest | None = None) -
     return total
 
 
+def trusted_count(user) -> int:
+    return TrustedDevice.objects.filter(user=user).count()
+
+
 def forget_all(
     *, user, request: HttpRequest | None = None, reason: str, keep_token: str | None = None
 ) -> int:

@@ -1,4 +1,4 @@
-"""Glue between Django's auth signals and tracked sessions (no logic here)."""
+"""Glue between the auth and accounts signals and tracked sessions (no logic here)."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from django.contrib.auth.signals import user_logged_in, user_logged_out
 from django.db.models.signals import post_save
 from django.dispatch import receiver
 
+from accounts.signals import password_changed
 from security.sessions import services as sessions
 from security.sessions.models import TrackedSession
 
@@ -32,3 +33,20 @@ def _end_signed_out_session(sender, request, user, **kwargs) -> None:
 def _end_sessions_of_disabled_user(sender, instance, created, **kwargs) -> None:
     if not created and not instance.is_active:
         sessions.end_user_sessions(instance, reason=TrackedSession.EndReason.DISABLED)
+
+
+@receiver(password_changed, dispatch_uid="security.sessions.password_changed")
+def _end_sessions_after_a_new_password(sender, user, request, how, **kwargs) -> None:
+    """Every tracked session of the user ends (reason "password_change"), except this
+    one after a change; its key has just rotated, so its stored hash follows first."""
+    keep = None
+    if how == "change" and request is not None:
+        sessions.key_rotated(request)
+        keep = request.session.session_key
+    sessions.end_user_sessions(
+        user,
+        except_session_key=keep,
+        reason=TrackedSession.EndReason.PASSWORD_CHANGE,
+        request=request,
+    )
+    return None

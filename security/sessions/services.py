@@ -1,7 +1,7 @@
-"""Tracked sessions: start, end, revoke, timeouts, the effective policy and step-up.
+"""Tracked sessions: start, end, revoke, timeouts, the effective policy, the "not me" link.
 
 A signed-in session carries ``session[TRACK_KEY] = {"id": <TrackedSession pk>}``; the
-session middleware (security/session_middleware.py) loads that row on each request and
+session middleware (security/sessions/middleware.py) loads that row on each request and
 refuses the session once the row has ended, so ending a row signs that browser out on its
 next request, whatever the reason (revoked, idle, password change, replaced, ...).
 """
@@ -10,26 +10,24 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import time
 from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
-from django.contrib.auth.hashers import check_password
+from django.core import signing
 from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
 
 from audit.services import audit
-from panel.links import absolute_reverse
 from security.client.context import client_context
 from security.sessions.models import TrackedSession
 
 logger = logging.getLogger(__name__)
 
 TRACK_KEY = "_tracked_session"
-STEPUP_KEY = "_stepup_at"
-STEPUP_SECONDS = 15 * 60
+REPORT_SALT = "security.not-me"
+REPORT_LIFETIME = timedelta(days=7)
 # Last-active is written at most this often per session: a page view is not a write.
 ACTIVITY_WRITE_INTERVAL = 60
 
@@ -224,18 +222,11 @@ def end_user_sessions(
     except_session_key: str | None = None,
     reason: str,
     request: HttpRequest | None = None,
-    keep_device_token: str | None = None,
 ) -> int:
     """End every live tracked session of ``user`` except the one with ``except_session_key``.
 
-    For the accounts services: a password change or reset calls this with
-    ``reason="password_change"``, which also forgets the trusted devices (the next
-    sign-in on each browser needs the emailed code again), all but the one whose device
-    token is ``keep_device_token`` (a change keeps the browser it was made from; a reset
-    keeps none). Returns how many ended.
+    Returns how many ended.
     """
-    from security.devices import services as devices
-
     qs = active_for(user)
     if except_session_key:
         qs = qs.exclude(session_key_hash=hash_key(except_session_key))
@@ -245,11 +236,12 @@ def end_user_sessions(
             qs = qs.exclude(pk=current_id(request))
     with transaction.atomic():
         ids = _end(qs, reason)
-        if reason == Reason.PASSWORD_CHANGE:
-            devices.forget_all(
-                user=user, request=request, reason="password_change", keep_token=keep_device_token
-            )
     return len(ids)
+
+
+def end_others(user, *, keep: TrackedSession, reason: str) -> int:
+    """End every live session of ``user`` but ``keep`` (SINGLE_SESSION's new sign-in)."""
+    return len(_end(active_for(user).exclude(pk=keep.pk), reason))
 
 
 def revoke(*, request: HttpRequest, record: TrackedSession) -> bool:
@@ -319,169 +311,22 @@ def revoke_all_for(*, users, actor=None, source: str = "command", dry_run: bool 
     return total
 
 
-# --- Step-up ----------------------------------------------------------------------------
+# --- The "This wasn't me" link of the new sign-in email --------------------------------
 
 
-def stepup_is_recent(request: HttpRequest) -> bool:
-    """Whether the user confirmed who they are in this session in the last 15 minutes.
-
-    Kept in the server-side session only: nothing the browser sends can set it.
-    """
-    at = request.session.get(STEPUP_KEY)
-    return isinstance(at, (int, float)) and 0 <= time.time() - at <= STEPUP_SECONDS
+def report_token(record: TrackedSession) -> str:
+    return signing.dumps({"s": record.pk, "u": record.user_id}, salt=REPORT_SALT, compress=True)
 
 
-def has_second_factor(user) -> bool:
-    from security.twofactor.totp import has_2fa
-
-    return has_2fa(user)
-
-
-def stepup(*, request: HttpRequest, password: str = "", code: str = ""):
-    """Check the password (or a current 2FA code) again. On success the step-up time is
-    kept in the session and the key rotates; a wrong answer is audited and counted in
-    the sign-in lockout. Returns the lockout status (``.locked``) or True on success."""
-    from security.lockout import policy as lockout
-    from security.twofactor.totp import verify_totp
-
-    user = request.user
-    ok = False
-    factor = "password"
-    if password:
-        ok = user.has_usable_password() and check_password(password, user.password)
-    elif code and has_second_factor(user):
-        factor = "totp"
-        ok = verify_totp(user=user, code="".join(code.split())).ok
-    if not ok:
-        audit("stepup", request=request, outcome="failure", user=user, metadata={"factor": factor})
-        return lockout.record_failure(request, login=user.get_username())
-    request.session.cycle_key()
-    request.session[STEPUP_KEY] = time.time()
-    audit("stepup", request=request, user=user, metadata={"factor": factor})
-    return True
-
-
-# --- The sign-in pipeline's hooks (security/services/signin.py) ---------------------------
-
-
-def before_signin(request: HttpRequest, user, *, method: str, next_url: str | None, device=None):
-    """After every factor, before ``login()``: hold a suspicious sign-in, or ask for the
-    emailed code on an unrecognised browser. Returns the redirect to that step, or None
-    when the sign-in may complete now. ``device`` (the django-otp device that verified
-    the second factor) is remembered so the completed session counts as 2FA-verified."""
-    from django.shortcuts import redirect
-
-    from security.devices import services as devices
-    from security.signin import pending
-    from security.suspicious import services as suspicious
-
-    policy = policy_for(user)
-    token = devices.ensure_token(request)
-    otp_device = getattr(device, "persistent_id", None)
-    if policy.suspicious_checks:
-        reasons = suspicious.assess(request, user)
-        if reasons:
-            pending.clear(request)
-            suspicious.hold(
-                request=request,
-                user=user,
-                reasons=reasons,
-                method=method,
-                next_url=next_url,
-                token=token,
-                otp_device=otp_device,
-            )
-            return redirect("security:signin_held")
-    if devices.trusted_device(user, token) is not None:
+def read_report_token(token: str) -> TrackedSession | None:
+    try:
+        data = signing.loads(token, salt=REPORT_SALT, max_age=REPORT_LIFETIME)
+    except signing.BadSignature:
         return None
-    if policy.new_device_approval and not devices.is_first_signin(user):
-        pending.start(request, user, stage="device", method=method, next_url=next_url)
-        devices.start_challenge(request=request, user=user, token=token, otp_device=otp_device)
-        return redirect("security:device_code")
-    return None
-
-
-def otp_device_from(persistent_id: str | None, user):
-    """The django-otp device a pending step remembered (None if gone or not the user's)."""
-    if not persistent_id:
+    if not isinstance(data, dict):
         return None
-    from django_otp.models import Device
-
-    device = Device.from_persistent_id(persistent_id)
-    return device if device is not None and device.user_id == user.pk else None
-
-
-def after_signin(request: HttpRequest, user, *, method: str) -> TrackedSession:
-    """Right after ``login()``: record the session, trust or refresh the device, send the
-    "New sign-in" email for a new device, and end older sessions under single-session."""
-    from security.devices import services as devices
-
-    record = start_session(request, user, method=method)
-    policy = policy_for(user)
-    token = devices.ensure_token(request)
-    device = devices.trusted_device(user, token)
-    first = devices.is_first_signin(user, exclude_session=record.pk)
-    new_device = False
-    if device is None:
-        new_device = True
-        if first or not policy.new_device_approval:
-            devices.trust(
-                request=request, user=user, token=token, via="first_signin" if first else "signin"
-            )
-        else:  # pragma: no cover - every pipeline path asks for the code first
-            logger.warning(
-                "sign-in completed on an unapproved device without a code (user id %s)", user.pk
-            )
-    else:
-        new_device = getattr(request, "_device_newly_trusted", None) is not None
-        devices.seen(device, request)
-    if new_device and not first:
-        _send_new_signin(request, user, record)
-    _warn_about_failures(request, user)
-    if policy.single_session:
-        ids = _end(active_for(user).exclude(pk=record.pk), Reason.REPLACED)
-        if ids:
-            audit("sessions_replaced", request=request, user=user, metadata={"count": len(ids)})
-    return record
-
-
-def _warn_about_failures(request: HttpRequest, user) -> None:
-    """The next-sign-in banner: failed attempts on the account since the last sign-in."""
-    from django.contrib import messages
-
-    from audit.models import AuditEvent
-    from security.suspicious.services import failures_since
-
-    previous = (
-        AuditEvent.objects.filter(user=user, action="signin", outcome=AuditEvent.Outcome.SUCCESS)
-        .values_list("created_at", flat=True)
+    return (
+        TrackedSession.objects.select_related("user")
+        .filter(pk=data.get("s"), user_id=data.get("u"))
         .first()
-    )
-    if previous is None:
-        return
-    count = failures_since(user, previous)
-    if count:
-        messages.warning(
-            request,
-            f"There {'was' if count == 1 else 'were'} {count} failed attempt"
-            f"{'' if count == 1 else 's'} to sign in to your account since your last visit. "
-            "If it wasn't you, change your password (Settings › Security lists them).",
-        )
-
-
-def _send_new_signin(request: HttpRequest, user, record: TrackedSession) -> None:
-
-    from accounts.emails import send_email
-    from security.suspicious.services import report_token
-
-    send_email(
-        to=user.email,
-        template="new_signin",
-        context={
-            "user": user,
-            "session": record,
-            "when": record.created_at,
-            "not_me_link": absolute_reverse("security:not_me", report_token(record)),
-            "sessions_link": absolute_reverse("security:sessions"),
-        },
     )

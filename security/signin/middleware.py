@@ -7,18 +7,11 @@ from django.shortcuts import redirect
 from django.urls import NoReverseMatch, reverse
 
 from security.signin import pending
-
-# The page that finishes each pending stage. The sessions feature (issue 4) registers
-# its "device" stage here with register_stage().
-STAGE_URL_NAMES: dict[str, str] = {"2fa": "security:twofactor_signin"}
+from security.signin.stages import STAGE_URL_NAMES
 
 # Public pages that stay reachable while a sign-in is pending: signing out (which ends
 # it) and starting over. Everything else, the admin included, goes to the next step.
-ALWAYS_ALLOWED = {"accounts:login", "accounts:logout"}
-
-
-def register_stage(stage: str, url_name: str) -> None:
-    STAGE_URL_NAMES[stage] = url_name
+ALWAYS_ALLOWED = {"security:login", "security:logout"}
 
 
 class PendingSignInMiddleware:
@@ -47,9 +40,9 @@ class PendingSignInMiddleware:
             return None
         url_name = STAGE_URL_NAMES.get(state.stage)
         try:
-            stage_url = reverse(url_name) if url_name else reverse("accounts:login")
+            stage_url = reverse(url_name) if url_name else reverse("security:login")
         except NoReverseMatch:
-            stage_url = reverse("accounts:login")
+            stage_url = reverse("security:login")
         match = request.resolver_match
         view_name = match.view_name if match is not None else ""
         if request.path == stage_url or view_name in ALWAYS_ALLOWED:

@@ -1,74 +1,96 @@
-"""The sign-in pipeline: what happens after the password is checked.
+"""The sign-in pipeline: what happens after the password is checked. It speaks in values:
+each function returns an outcome (``security.signin.outcomes``) and the views (or the
+API) turn it into a page, a redirect or JSON.
 
-    password_verified ──(2FA on)──> pending "2fa" ──> /auth/2fa/ ──> after_factors
-            └──────────(2FA off)─────────────────────────────────> after_factors
-    after_factors ──> (new-device approval, suspicious sign-in holds: issue 4) ──> complete
-    complete ──> django login() (rotates the session key) ──> audit "signin"
+    password_verified ──(2FA on)──> SecondFactorRequired ··· /auth/2fa/ ──> after_factors
+            └──────────(2FA off)─────────────────────────────────────────> after_factors
+    after_factors ──> the registered stages (security.signin.stages), in order:
+        suspicious sign-in hold (Held), new-device code (DeviceCodeRequired), ...
+    complete ──> Django's login() (rotates the session key) ──> tracked session
+        ──> after-login hooks (device trust, new sign-in email, notices) ──> SignedIn
 
-Views call these; every way in goes through ``complete()``, so no path skips a step.
+Every way in goes through ``complete()``, so no path skips a step; a paused sign-in (the
+device code, an approval) comes back through ``resume()``.
 """
 
 from __future__ import annotations
 
-from django.contrib import messages
 from django.contrib.auth import login, logout
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect
-from django.utils.http import url_has_allowed_host_and_scheme
+from django.http import HttpRequest
+from django_otp.models import Device
 
 from audit.models import AuditEvent
 from audit.services import audit
+from panel.links import safe_next
 from security.lockout import policy as lockout
-from security.signin import pending
+from security.sessions import services as sessions
+from security.signin import pending, stages
+from security.signin.outcomes import Outcome, Restart, SecondFactorRequired, SignedIn
+from security.suspicious import services as suspicious
 from security.twofactor.totp import has_2fa
 
 BACKEND = "accounts.backends.EmailOrUsernameBackend"
 
 
-def safe_next(request: HttpRequest, next_url: str | None) -> str | None:
-    if next_url and url_has_allowed_host_and_scheme(
-        next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return next_url
-    return None
-
-
-def password_verified(request: HttpRequest, user, *, next_url: str | None = None) -> HttpResponse:
+def password_verified(request: HttpRequest, user, *, next_url: str | None = None) -> Outcome:
     """The password was right and the account may sign in: finish or start the 2FA step.
 
     With 2FA on, the user is *not* signed in yet: a 5-minute pending state in the
     server-side session waits for the code at /auth/2fa/.
     """
+    next_url = safe_next(request, next_url)
     if has_2fa(user):
-        pending.start(
-            request, user, stage="2fa", method="password", next_url=safe_next(request, next_url)
-        )
-        return redirect("security:twofactor_signin")
+        pending.start(request, user, stage="2fa", method="password", next_url=next_url)
+        return SecondFactorRequired(user_id=user.pk)
     return after_factors(request, user, method="password", next_url=next_url)
 
 
 def after_factors(
     request: HttpRequest, user, *, method: str, next_url: str | None = None, device=None
-) -> HttpResponse:
+) -> Outcome:
     """Every factor the account requires has been checked (``method``: "password",
-    "totp" or "backup_code").
-
-    This is the hook for the checks that come after the factors: new-device approval
-    and suspicious sign-in holds (issue 4) go here, and may start their own pending
-    stage instead of signing in (security.sessions.services.before_signin).
-    """
-    from security.sessions import services as tracked
-
-    step = tracked.before_signin(request, user, method=method, next_url=next_url, device=device)
-    if step is not None:
-        return step
+    "totp" or "backup_code"). The registered stages may pause the sign-in (each saves
+    what its step needs and answers its outcome); otherwise it completes now.
+    ``device`` is the django-otp device that verified the second factor, if any."""
+    attempt = stages.Attempt(
+        request=request,
+        user=user,
+        method=method,
+        next_url=next_url,
+        otp_device=getattr(device, "persistent_id", None),
+    )
+    outcome = stages.run(attempt)
+    if outcome is not None:
+        return outcome
     return complete(request, user, method=method, next_url=next_url, device=device)
+
+
+def otp_device_from(persistent_id: str | None, user):
+    """The django-otp device a paused step remembered (None if gone or not the user's)."""
+    if not persistent_id:
+        return None
+    device = Device.from_persistent_id(persistent_id)
+    return device if device is not None and device.user_id == user.pk else None
+
+
+def resume(
+    request: HttpRequest, user, *, method: str, next_url: str | None, otp_device: str | None
+) -> Outcome:
+    """A paused sign-in finishes (the emailed code was right, or the owner approved):
+    with the second-factor device its first half verified."""
+    return complete(
+        request,
+        user,
+        method=method,
+        next_url=next_url,
+        device=otp_device_from(otp_device, user),
+    )
 
 
 def complete(
     request: HttpRequest, user, *, method: str, next_url: str | None = None, device=None
-) -> HttpResponse:
-    """Sign the user in (django's login() rotates the session key) and record it.
+) -> Outcome:
+    """Sign the user in (Django's login() rotates the session key) and record it.
 
     ``device`` is the django-otp device that verified the second factor, if any; login()
     stores it in the session (django_otp's user_logged_in hook), so
@@ -79,17 +101,23 @@ def complete(
         # A sign-in that got past the password alone while the account had no 2FA (held
         # for approval, or waiting for an emailed code) and the owner turned 2FA on
         # meanwhile: it must not finish without the second factor. Start again.
-        messages.info(request, "Your sign-in expired. Please sign in again.")
-        return redirect("accounts:login")
+        return Restart()
     if device is not None:
         user.otp_device = device
     login(request, user, backend=BACKEND)
-    # Session tracking (issue 4): the tracked record, device trust, new sign-in email.
-    from security.sessions import services as tracked
-
-    tracked.after_signin(request, user, method=method)
+    record = sessions.start_session(request, user, method=method)
+    attempt = stages.Attempt(
+        request=request,
+        user=user,
+        method=method,
+        next_url=next_url,
+        otp_device=getattr(device, "persistent_id", None),
+    )
+    notices = stages.run_after_login(attempt, record)
     audit("signin", request=request, user=user, metadata={"method": method})
-    return redirect(safe_next(request, next_url) or "dashboard")
+    return SignedIn(
+        user_id=user.pk, method=method, next_url=safe_next(request, next_url), notices=notices
+    )
 
 
 def password_failed(request: HttpRequest, *, login: str, user=None) -> None:
@@ -121,9 +149,7 @@ def second_factor_failed(
         user=user,
         metadata={"method": method, "reason": reason},
     )
-    # The password was right: tell the owner (at most once an hour; issue 4).
-    from security.suspicious import services as suspicious
-
+    # The password was right: tell the owner (at most once an hour).
     suspicious.alert_second_factor_failed(request=request, user=user)
     return lockout.record_failure(request, login=user.get_username())
 

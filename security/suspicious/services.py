@@ -45,8 +45,6 @@ FAILURE_BURST = 10
 FAILURE_WINDOW = timedelta(hours=1)
 HELD_KEY = "_held_signin"
 LINK_SALT = "security.suspicious-signin"
-REPORT_SALT = "security.not-me"
-REPORT_LIFETIME = timedelta(days=7)
 
 # Failed attempts that count towards a burst (the 2FA and lockout events included).
 FAILURE_ACTIONS = (
@@ -179,24 +177,6 @@ def read_decision_token(token: str) -> tuple[SuspiciousSignIn | None, str]:
         return None, ""
     held = SuspiciousSignIn.objects.select_related("user").filter(pk=data.get("id")).first()
     return held, data["a"]
-
-
-def report_token(record: TrackedSession) -> str:
-    return signing.dumps({"s": record.pk, "u": record.user_id}, salt=REPORT_SALT, compress=True)
-
-
-def read_report_token(token: str) -> TrackedSession | None:
-    try:
-        data = signing.loads(token, salt=REPORT_SALT, max_age=REPORT_LIFETIME)
-    except signing.BadSignature:
-        return None
-    if not isinstance(data, dict):
-        return None
-    return (
-        TrackedSession.objects.select_related("user")
-        .filter(pk=data.get("s"), user_id=data.get("u"))
-        .first()
-    )
 
 
 # --- Hold -------------------------------------------------------------------------------

@@ -15,6 +15,7 @@ from django.utils import timezone
 from audit.models import AuditEvent
 from security.models import TrackedSession, TrustedDevice
 from security.sessions import services as tracked
+from security.stepup.services import stepup_is_recent
 
 from .sessions_helpers import (
     CHROME_LINUX,
@@ -431,7 +432,7 @@ def test_a_user_with_two_factor_may_step_up_with_an_authenticator_code(alice, pa
             "/settings/sessions/confirm/", {"factor": "code", "code": enrolled.code()}
         )
         assert response.status_code == 302
-        assert tracked.stepup_is_recent(response.wsgi_request)
+        assert stepup_is_recent(response.wsgi_request)
     assert AuditEvent.objects.filter(
         action="stepup", outcome="success", metadata__factor="totp"
     ).exists()

@@ -9,25 +9,19 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import ImproperlyConfigured
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse
-from django.utils.http import urlencode
 from django.views.decorators.http import require_http_methods
 from django_ratelimit.decorators import ratelimit
 
 from accounts.tabs import settings_tabs
 from panel import ratelimits
-from security.lockout import policy as lockout
-from security.lockout.axes import locked_response, refused_pending_response
 from security.lockout.decorators import refuse_while_locked, refused
-from security.signin import pending, pipeline as signin
 from security.twofactor import crypto, totp
 from security.twofactor.backup_codes import COUNT, LOW_WATERMARK, remaining
 from security.twofactor.codes import CodeRefused
-from security.twofactor.forms import BackupCodeForm, CurrentPasswordForm, DisableForm, TOTPCodeForm
+from security.twofactor.forms import CurrentPasswordForm, DisableForm, TOTPCodeForm
 from security.twofactor.totp import backup_codes_regenerate
 
 # How long after re-entering the password the setup page may show the pending secret.
@@ -82,74 +76,6 @@ def _check_code(request: HttpRequest, form, *, page: str, service: Callable[...,
 
 
 # --- The sign-in step ---------------------------------------------------------------------
-
-
-@login_not_required
-@require_http_methods(["GET", "POST"])
-@ratelimit(
-    key=ratelimits.ip_key, rate=ratelimits.two_factor_rate, method="POST", group="2fa", block=True
-)
-def twofactor_signin(request: HttpRequest) -> HttpResponse:
-    """/auth/2fa/: the second step after a correct password (pending stage "2fa")."""
-    if request.user.is_authenticated:
-        # Already signed in (a bookmark, the back button): nothing expired.
-        return redirect("dashboard")
-    state = pending.get(request)
-    user = state.user() if state is not None and state.stage == "2fa" else None
-    if user is None:
-        pending.clear(request)
-        if (locked := refused_pending_response(request, state)) is not None:
-            return locked
-        messages.info(request, "Your sign-in expired. Please sign in again.")
-        return redirect("accounts:login")
-
-    lock = lockout.status_for(request, user.get_username())
-    if lock.locked:
-        pending.clear(request)
-        return locked_response(request, lock)
-
-    use_backup = (request.POST.get("method") or request.GET.get("method")) == "backup"
-    device = totp.confirmed_device(user)
-    unreadable = device is not None and not use_backup and not totp.secret_readable(device)
-    if unreadable:
-        use_backup = True
-    form_class = BackupCodeForm if use_backup else TOTPCodeForm
-    method = "backup_code" if use_backup else "totp"
-    data = request.POST if request.method == "POST" and not unreadable else None
-    form = form_class(data)
-
-    if data is not None and form.is_valid():
-        result = totp.verify_second_factor(
-            user=user, code=form.cleaned_data["code"], method=method, request=request
-        )
-        if result.ok:
-            return signin.after_factors(
-                request, user, method=method, next_url=state.next_url, device=result.device
-            )
-        if result.reason == "unreadable":
-            # Not the user's fault: not counted as a failed attempt.
-            form.add_error(None, result.message)
-        else:
-            lock = signin.second_factor_failed(request, user, method=method, reason=result.reason)
-            if lock.locked:
-                return locked_response(request, lock)
-            form.add_error("code", result.message)
-
-    return render(
-        request,
-        "security/twofactor_signin.html",
-        {
-            "form": form,
-            "use_backup": use_backup,
-            "unreadable": unreadable,
-            "unreadable_message": totp.UNREADABLE_MESSAGE,
-            "totp_url": reverse("security:twofactor_signin"),
-            "backup_url": reverse("security:twofactor_signin")
-            + "?"
-            + urlencode({"method": "backup"}),
-        },
-        status=_form_status(request),
-    )
 
 
 # --- Enrollment ---------------------------------------------------------------------------

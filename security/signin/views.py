@@ -1,0 +1,427 @@
+"""The sign-in pages: the password form, the second-factor step, the emailed new-device
+code, the held sign-in's waiting page, and sign-out. Thin: each page parses its form,
+calls the pipeline (``security.signin.pipeline``) and turns the outcome into a response
+(``respond``)."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth import authenticate
+from django.contrib.auth.decorators import login_not_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import urlencode
+from django.views.decorators.http import require_http_methods, require_POST
+from django_ratelimit.core import is_ratelimited
+from django_ratelimit.decorators import ratelimit
+
+from accounts.forms import LOGIN_FAILED, LoginForm
+from panel import ratelimits
+from panel.net import client_ip
+from security.devices import services as devices
+from security.lockout import policy as lockout
+from security.lockout.axes import locked_response, refused_pending_response
+from security.signin import pending, pipeline as signin
+from security.signin.outcomes import (
+    DeviceCodeRequired,
+    Held,
+    Outcome,
+    Restart,
+    SecondFactorRequired,
+    SignedIn,
+    StepRequired,
+)
+from security.signin.stages import STAGE_URL_NAMES
+from security.suspicious import services as suspicious
+from security.suspicious.models import SuspiciousSignIn
+from security.suspicious.views import done_page
+from security.twofactor import totp
+from security.twofactor.forms import BackupCodeForm, TOTPCodeForm
+
+
+def respond(request: HttpRequest, outcome: Outcome) -> HttpResponse:
+    """The page answer to a pipeline outcome: the next step's page, or the signed-in
+    user's destination with the outcome's notices as messages."""
+    if isinstance(outcome, SignedIn):
+        for notice in outcome.notices:
+            messages.warning(request, notice)
+        return redirect(outcome.next_url or "dashboard")
+    if isinstance(outcome, SecondFactorRequired):
+        return redirect("security:twofactor_signin")
+    if isinstance(outcome, DeviceCodeRequired):
+        return redirect("security:device_code")
+    if isinstance(outcome, Held):
+        return redirect("security:signin_held")
+    if isinstance(outcome, StepRequired):
+        return redirect(STAGE_URL_NAMES[outcome.stage])
+    if isinstance(outcome, Restart):
+        messages.info(request, outcome.message)
+        return redirect("security:login")
+    raise TypeError(f"No page for the sign-in outcome {outcome!r}.")
+
+
+def _form_status(request: HttpRequest) -> int:
+    """A form shown again after a POST was refused: 400, as every form of the panel."""
+    return 400 if request.method == "POST" else 200
+
+
+@login_not_required
+@require_http_methods(["GET", "POST"])
+@ratelimit(
+    key=ratelimits.ip_key, rate=ratelimits.signin_rate, method="POST", group="signin", block=True
+)
+def login_view(request: HttpRequest) -> HttpResponse:
+    if request.user.is_authenticated:
+        return redirect("dashboard")
+    form = LoginForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        login = form.cleaned_data["username"]
+        # The lock is checked before authenticate(): a locked pair costs no password
+        # hash, so a locked-out attacker cannot burn our CPU. Then the attempt reserves
+        # one of the pair's slots, atomically: however many requests arrive at once, at
+        # most AXES_FAILURE_LIMIT passwords of a pair are checked before it locks.
+        ip, username = lockout.pair_for(request, login)
+        lock = lockout.acquire(request, ip=ip, username=username)
+        if lock.locked:
+            pending.clear(request)
+            return locked_response(request, lock)
+        user = authenticate(request, username=login, password=form.cleaned_data["password"])
+        if user is not None:
+            lockout.release(request)  # the password was right: the slot is given back
+        if getattr(request, "axes_locked_out", False):
+            # This failure reached the limit: the axes middleware answers with the
+            # locked page; the form is not shown again.
+            signin.password_failed(request, login=login, user=None)
+            return locked_response(request, lockout.status_for(request, login))
+        if user is not None and user.email_verified:
+            return respond(
+                request, signin.password_verified(request, user, next_url=request.GET.get("next"))
+            )
+        signin.password_failed(request, login=login, user=user)
+        form.add_error(None, LOGIN_FAILED)
+    # A refused sign-in (unknown user, wrong password, unverified address alike) is a 400,
+    # as every form of the panel answers bad input: the same status and body for each.
+    return render(
+        request, "accounts/login.html", {"form": form}, status=400 if form.is_bound else 200
+    )
+
+
+@login_not_required
+@require_POST
+def logout_view(request: HttpRequest) -> HttpResponse:
+    signin.sign_out(request)
+    messages.info(request, "You have been signed out.")
+    response = redirect("security:login")
+    response["Clear-Site-Data"] = '"cache", "storage"'
+    return response
+
+
+@login_not_required
+@require_http_methods(["GET", "POST"])
+@ratelimit(
+    key=ratelimits.ip_key, rate=ratelimits.two_factor_rate, method="POST", group="2fa", block=True
+)
+def twofactor_signin(request: HttpRequest) -> HttpResponse:
+    """/auth/2fa/: the second step after a correct password (pending stage "2fa")."""
+    if request.user.is_authenticated:
+        # Already signed in (a bookmark, the back button): nothing expired.
+        return redirect("dashboard")
+    state = pending.get(request)
+    user = state.user() if state is not None and state.stage == "2fa" else None
+    if user is None:
+        pending.clear(request)
+        if (locked := refused_pending_response(request, state)) is not None:
+            return locked
+        messages.info(request, "Your sign-in expired. Please sign in again.")
+        return redirect("security:login")
+
+    lock = lockout.status_for(request, user.get_username())
+    if lock.locked:
+        pending.clear(request)
+        return locked_response(request, lock)
+
+    use_backup = (request.POST.get("method") or request.GET.get("method")) == "backup"
+    device = totp.confirmed_device(user)
+    unreadable = device is not None and not use_backup and not totp.secret_readable(device)
+    if unreadable:
+        use_backup = True
+    form_class = BackupCodeForm if use_backup else TOTPCodeForm
+    method = "backup_code" if use_backup else "totp"
+    data = request.POST if request.method == "POST" and not unreadable else None
+    form = form_class(data)
+
+    if data is not None and form.is_valid():
+        result = totp.verify_second_factor(
+            user=user, code=form.cleaned_data["code"], method=method, request=request
+        )
+        if result.ok:
+            return respond(
+                request,
+                signin.after_factors(
+                    request, user, method=method, next_url=state.next_url, device=result.device
+                ),
+            )
+        if result.reason == "unreadable":
+            # Not the user's fault: not counted as a failed attempt.
+            form.add_error(None, result.message)
+        else:
+            lock = signin.second_factor_failed(request, user, method=method, reason=result.reason)
+            if lock.locked:
+                return locked_response(request, lock)
+            form.add_error("code", result.message)
+
+    return render(
+        request,
+        "security/twofactor_signin.html",
+        {
+            "form": form,
+            "use_backup": use_backup,
+            "unreadable": unreadable,
+            "unreadable_message": totp.UNREADABLE_MESSAGE,
+            "totp_url": reverse("security:twofactor_signin"),
+            "backup_url": reverse("security:twofactor_signin")
+            + "?"
+            + urlencode({"method": "backup"}),
+        },
+        status=_form_status(request),
+    )
+
+
+EXPIRED = "Your sign-in expired. Please sign in again."
+
+
+class DeviceCodeForm(forms.Form):
+    code = forms.CharField(
+        label="Verification code",
+        max_length=20,
+        help_text="The 6-digit code we emailed you.",
+        widget=forms.TextInput(
+            attrs={
+                "autocomplete": "one-time-code",
+                "inputmode": "numeric",
+                "pattern": "[0-9 ]*",
+                "autofocus": True,
+                "class": "code-input",
+                "spellcheck": "false",
+            }
+        ),
+    )
+
+    def clean_code(self) -> str:
+        code = "".join(self.cleaned_data["code"].split())
+        if len(code) != devices.CODE_DIGITS or not code.isascii() or not code.isdigit():
+            raise forms.ValidationError("Enter the 6-digit code from the email.")
+        return code
+
+
+def _device_state(request: HttpRequest):
+    """(pending sign-in, user, challenge) for the device step, or Nones."""
+    state = pending.get(request)
+    user = state.user() if state is not None and state.stage == "device" else None
+    challenge = devices.challenge_for(request, user) if user is not None else None
+    return state, user, challenge
+
+
+def _restart(request: HttpRequest, message: str = EXPIRED) -> HttpResponse:
+    """End the device-code step (its pending sign-in and challenge) and start over."""
+    pending.clear(request)
+    devices.clear_challenge(request)
+    messages.info(request, message)
+    return redirect("security:login")
+
+
+def _restart_held(request: HttpRequest, message: str = EXPIRED) -> HttpResponse:
+    """End the held sign-in and start over. Only the hold is cleared: a sign-in that
+    this browser began since (waiting at another step) is not this page's to end."""
+    request.session.pop(suspicious.HELD_KEY, None)
+    messages.info(request, message)
+    return redirect("security:login")
+
+
+def _signed_in_already(request: HttpRequest) -> HttpResponse | None:
+    """A signed-in browser on a sign-in step (a bookmark, the back button) goes to the
+    dashboard: nothing expired, and nothing of its session is touched."""
+    return redirect("dashboard") if request.user.is_authenticated else None
+
+
+def _at_another_step(request: HttpRequest, stage: str | None) -> HttpResponse | None:
+    """A sign-in waiting at a step other than ``stage`` (2FA, device code) is sent to
+    that step's page, untouched: it is not this page's to end."""
+    state = pending.get(request)
+    if state is None or state.stage == stage:
+        return None
+    return redirect(STAGE_URL_NAMES.get(state.stage, "security:login"))
+
+
+def _mask_email(address: str) -> str:
+    local, _, domain = address.partition("@")
+    shown = local[:1] + "•" * max(1, min(len(local) - 1, 6))
+    return f"{shown}@{domain}"
+
+
+@login_not_required
+@require_http_methods(["GET", "POST"])
+def device_code(request: HttpRequest) -> HttpResponse:
+    """/auth/device/: the emailed code for a sign-in from an unrecognised browser."""
+    if (done := _signed_in_already(request)) is not None:
+        return done
+    state, user, challenge = _device_state(request)
+    locked = (
+        refused_pending_response(request, state)
+        if user is None and state is not None and state.stage == "device"
+        else None
+    )
+    if locked is not None:
+        pending.clear(request)
+        devices.clear_challenge(request)
+        return locked
+    if challenge is None:
+        return _restart(request)
+    lock = lockout.status_for(request, user.get_username())
+    if lock.locked:
+        pending.clear(request)
+        devices.clear_challenge(request)
+        return locked_response(request, lock)
+
+    form = DeviceCodeForm(request.POST if request.method == "POST" else None)
+    status = 200
+    if request.method == "POST":
+        # The code is bound to the device cookie of the browser that signed in.
+        token = devices.current_token(request)
+        if form.is_valid():
+            result = devices.verify_code(
+                request=request, challenge=challenge, code=form.cleaned_data["code"], token=token
+            )
+        else:
+            # A malformed code counts as a wrong one, and can exhaust the challenge too.
+            result = devices.verify_code(request=request, challenge=challenge, code="", token=token)
+        if result == devices.CodeResult.OK:
+            otp_device = devices.challenge_otp_device(request)
+            devices.clear_challenge(request)
+            devices.trust(request=request, user=user, token=token, via="emailed_code")
+            outcome = signin.resume(
+                request, user, method=state.method, next_url=state.next_url, otp_device=otp_device
+            )
+            return respond(request, outcome)
+        if result != devices.CodeResult.EXPIRED:
+            # A wrong code counts on the sign-in lockout counter (resending does not reset it).
+            lock = lockout.record_failure(request, login=user.get_username())
+            if lock.locked:
+                devices.clear_challenge(request)
+                pending.clear(request)
+                return locked_response(request, lock)
+        if result == devices.CodeResult.EXHAUSTED:
+            return _restart(request, "Too many wrong codes. Please sign in again.")
+        status = 400
+        if result == devices.CodeResult.EXPIRED:
+            form.errors.clear()
+            form.add_error("code", "This code has expired. Ask for a new code below.")
+        elif form.is_valid():
+            form.add_error("code", "That code is not right. Check the latest email and try again.")
+    return render(
+        request,
+        "security/device_code.html",
+        {
+            "form": form,
+            "email": _mask_email(user.email),
+            "minutes": int(devices.CODE_LIFETIME.total_seconds() // 60),
+        },
+        status=status,
+    )
+
+
+def _resend_key(group: str, request: HttpRequest) -> str:
+    data = request.session.get(devices.CHALLENGE_KEY) or {}
+    return (
+        f"user:{data.get('user_id')}"
+        if isinstance(data, dict) and data.get("user_id")
+        else client_ip(request)
+    )
+
+
+@login_not_required
+@require_POST
+def device_code_resend(request: HttpRequest) -> HttpResponse:
+    """Email a new code. Rate-limited per sign-in user and per IP; the failure count stays."""
+    if (done := _signed_in_already(request) or _at_another_step(request, "device")) is not None:
+        return done
+    _state, user, challenge = _device_state(request)
+    if challenge is None:
+        return _restart(request)
+    limited = is_ratelimited(
+        request,
+        group="device-code-resend",
+        key=_resend_key,
+        rate=ratelimits.DEVICE_CODE_RESEND_PER_USER,
+        method="POST",
+        increment=True,
+    ) or is_ratelimited(
+        request,
+        group="device-code-resend-ip",
+        # The client's address (X-Forwarded-For behind trusted proxies), not the proxy's.
+        key=ratelimits.ip_key,
+        rate=ratelimits.DEVICE_CODE_RESEND_PER_IP,
+        method="POST",
+        increment=True,
+    )
+    if limited:
+        messages.error(
+            request, "A code was sent recently. Please wait a few minutes before asking again."
+        )
+        return redirect("security:device_code")
+    try:
+        devices.resend(request=request, challenge=challenge)
+    except devices.ResendRefused as exc:
+        return _restart(request, str(exc))
+    messages.success(request, "We sent a new code. Only the newest code works.")
+    return redirect("security:device_code")
+
+
+@login_not_required
+@require_http_methods(["GET", "POST"])
+def signin_held(request: HttpRequest) -> HttpResponse:
+    """/auth/held/: wait for the owner's approval. Works without JavaScript: the page
+    refreshes itself and has a "Check again" button; once approved, this finishes."""
+    if (done := _signed_in_already(request)) is not None:
+        return done
+    held, data = suspicious.held_for(request)
+    if held is None:
+        return _at_another_step(request, None) or _restart_held(request)
+    token = devices.current_token(request)
+    if not suspicious.held_by_this_browser(held, token):
+        # A copy of the waiting session in another browser: it may neither finish nor
+        # cancel the sign-in (the session data is shared with the real one).
+        return done_page(
+            request,
+            "Continue in the other browser",
+            "This sign-in is waiting in the browser it was started from. Continue there.",
+            status=403,
+        )
+    if request.method == "POST" and request.POST.get("cancel"):
+        request.session.pop(suspicious.HELD_KEY, None)
+        suspicious.cancel(held=held, request=request)
+        messages.info(request, "Sign-in cancelled.")
+        return redirect("security:login")
+    approved = held.status == SuspiciousSignIn.Status.APPROVED and held.user.is_active
+    if approved and suspicious.complete_held(held=held):
+        request.session.pop(suspicious.HELD_KEY, None)
+        devices.trust(request=request, user=held.user, token=token, via="approval")
+        outcome = signin.resume(
+            request,
+            held.user,
+            method=data.get("method") or "password",
+            next_url=data.get("next"),
+            otp_device=data.get("otp_device"),
+        )
+        return respond(request, outcome)
+    if held.status == SuspiciousSignIn.Status.DENIED:
+        request.session.pop(suspicious.HELD_KEY, None)
+        messages.error(request, "This sign-in was denied.")
+        return redirect("security:login")
+    if held.status != SuspiciousSignIn.Status.PENDING or held.expired:
+        return _restart_held(request, "The approval request expired. Please sign in again.")
+    return render(
+        request, "security/signin_held.html", {"held": held, "email": _mask_email(held.user.email)}
+    )

@@ -1,0 +1,48 @@
+"""The step-up: a signed-in user confirms who they are again (password or a current 2FA
+code) before a sensitive action. The time of the last step-up is kept in the
+server-side session only: nothing the browser sends can set it. High Security Mode
+(ROADMAP) builds on this."""
+
+from __future__ import annotations
+
+import time
+
+from django.contrib.auth.hashers import check_password
+from django.http import HttpRequest
+
+from audit.services import audit
+from security.lockout import policy as lockout
+from security.twofactor.totp import has_2fa, verify_totp
+
+STEPUP_KEY = "_stepup_at"
+STEPUP_SECONDS = 15 * 60
+
+
+def stepup_is_recent(request: HttpRequest) -> bool:
+    """Whether the user confirmed who they are in this session in the last 15 minutes.
+
+    Kept in the server-side session only: nothing the browser sends can set it.
+    """
+    at = request.session.get(STEPUP_KEY)
+    return isinstance(at, (int, float)) and 0 <= time.time() - at <= STEPUP_SECONDS
+
+
+def stepup(*, request: HttpRequest, password: str = "", code: str = ""):
+    """Check the password (or a current 2FA code) again. On success the step-up time is
+    kept in the session and the key rotates; a wrong answer is audited and counted in
+    the sign-in lockout. Returns the lockout status (``.locked``) or True on success."""
+    user = request.user
+    ok = False
+    factor = "password"
+    if password:
+        ok = user.has_usable_password() and check_password(password, user.password)
+    elif code and has_2fa(user):
+        factor = "totp"
+        ok = verify_totp(user=user, code="".join(code.split())).ok
+    if not ok:
+        audit("stepup", request=request, outcome="failure", user=user, metadata={"factor": factor})
+        return lockout.record_failure(request, login=user.get_username())
+    request.session.cycle_key()
+    request.session[STEPUP_KEY] = time.time()
+    audit("stepup", request=request, user=user, metadata={"factor": factor})
+    return True
