@@ -66,6 +66,9 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     # Tracked sessions: revoked, timed-out or replaced sessions are signed out here.
     "security.sessions.middleware.SessionTrackingMiddleware",
+    # Enforces what views declare (@lockout_guarded, @stepup_required) and turns the typed
+    # refusals of security.exceptions into pages.
+    "security.middleware.PolicyMiddleware",
     "axes.middleware.AxesMiddleware",
     # Turns django-ratelimit's Ratelimited into the 429 page (RATELIMIT_VIEW) instead
     # of a 403.

@@ -28,6 +28,7 @@ from panel.links import absolute_reverse
 from panel.net import client_ip
 from security.client.context import client_context
 from security.devices.models import NewDeviceChallenge, TrustedDevice
+from security.exceptions import ResendRefused
 from security.sessions.models import TrackedSession
 
 COOKIE_SALT = "security.device-cookie"
@@ -296,10 +297,6 @@ def challenge_for(request: HttpRequest, user) -> NewDeviceChallenge | None:
 
 def clear_challenge(request: HttpRequest) -> None:
     request.session.pop(CHALLENGE_KEY, None)
-
-
-class ResendRefused(Exception):
-    pass
 
 
 def resend(*, request: HttpRequest, challenge: NewDeviceChallenge) -> None:

@@ -22,6 +22,7 @@ from django.utils import timezone
 from audit.services import audit
 from security.client.context import client_context
 from security.sessions.models import TrackedSession
+from security.stepup import state as stepup_state
 
 logger = logging.getLogger(__name__)
 
@@ -248,6 +249,7 @@ def revoke(*, request: HttpRequest, record: TrackedSession) -> bool:
     """The signed-in user signs one of their other sessions out."""
     if record.user_id != request.user.pk or record.pk == current_id(request):
         raise ValueError("Only another session of your own can be revoked.")
+    stepup_state.require_recent(request)
     with transaction.atomic():
         ended = bool(_end(TrackedSession.objects.filter(pk=record.pk), Reason.REVOKED))
         if ended:
@@ -261,7 +263,8 @@ def revoke(*, request: HttpRequest, record: TrackedSession) -> bool:
 
 
 def revoke_others(*, request: HttpRequest) -> int:
-    """Sign out every other session of the signed-in user."""
+    """Sign out every other session of the signed-in user (after a recent step-up)."""
+    stepup_state.require_recent(request)
     with transaction.atomic():
         ids = _end(active_for(request.user).exclude(pk=current_id(request)), Reason.REVOKED)
         audit(

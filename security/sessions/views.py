@@ -5,15 +5,14 @@ from __future__ import annotations
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse
-from django.utils.http import urlencode
 from django.views.decorators.http import require_http_methods
 
 from accounts.tabs import settings_tabs
 from security.devices import services as devices
 from security.sessions import services as tracked
 from security.sessions.models import TrackedSession
-from security.stepup.services import stepup_is_recent
+from security.stepup import state as stepup_state
+from security.stepup.decorators import stepup_required
 from security.suspicious import services as suspicious
 
 
@@ -28,10 +27,6 @@ def _live_sessions(request: HttpRequest) -> list[TrackedSession]:
 
 def _this_device_trusted(request: HttpRequest) -> bool:
     return devices.trusted_device(request.user, devices.current_token(request)) is not None
-
-
-def _stepup_redirect(request: HttpRequest) -> HttpResponse:
-    return redirect(reverse("security:stepup") + "?" + urlencode({"next": request.get_full_path()}))
 
 
 @require_http_methods(["GET"])
@@ -60,8 +55,7 @@ def revoke_session(request: HttpRequest, pk: int) -> HttpResponse:
     if record.pk == tracked.current_id(request):
         messages.info(request, "To end this session, use Sign out.")
         return redirect("security:sessions")
-    if not stepup_is_recent(request):
-        return _stepup_redirect(request)
+    stepup_state.require_recent(request)
     if request.method == "POST":
         tracked.revoke(request=request, record=record)
         messages.success(request, f"The session on {record.device_label} was signed out.")
@@ -74,13 +68,12 @@ def revoke_session(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
+@stepup_required
 def revoke_other_sessions(request: HttpRequest) -> HttpResponse:
     others = [s for s in _live_sessions(request) if not s.is_current]
     if not others:
         messages.info(request, "You have no other sessions.")
         return redirect("security:sessions")
-    if not stepup_is_recent(request):
-        return _stepup_redirect(request)
     if request.method == "POST":
         count = tracked.revoke_others(request=request)
         messages.success(request, f"Signed out {count} other session{'s' if count != 1 else ''}.")

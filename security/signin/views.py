@@ -21,6 +21,7 @@ from accounts.forms import LOGIN_FAILED, LoginForm
 from panel import ratelimits
 from panel.net import client_ip
 from security.devices import services as devices
+from security.exceptions import ResendRefused
 from security.lockout import policy as lockout
 from security.lockout.axes import locked_response, refused_pending_response
 from security.signin import pending, pipeline as signin
@@ -373,7 +374,7 @@ def device_code_resend(request: HttpRequest) -> HttpResponse:
         return redirect("security:device_code")
     try:
         devices.resend(request=request, challenge=challenge)
-    except devices.ResendRefused as exc:
+    except ResendRefused as exc:
         return _restart(request, str(exc))
     messages.success(request, "We sent a new code. Only the newest code works.")
     return redirect("security:device_code")

@@ -5,26 +5,20 @@ server-side session only: nothing the browser sends can set it. High Security Mo
 
 from __future__ import annotations
 
-import time
-
 from django.contrib.auth.hashers import check_password
 from django.http import HttpRequest
 
 from audit.services import audit
 from security.lockout import policy as lockout
+from security.stepup import state
 from security.twofactor.totp import has_2fa, verify_totp
 
-STEPUP_KEY = "_stepup_at"
-STEPUP_SECONDS = 15 * 60
+STEPUP_SECONDS = state.STEPUP_SECONDS
 
 
 def stepup_is_recent(request: HttpRequest) -> bool:
-    """Whether the user confirmed who they are in this session in the last 15 minutes.
-
-    Kept in the server-side session only: nothing the browser sends can set it.
-    """
-    at = request.session.get(STEPUP_KEY)
-    return isinstance(at, (int, float)) and 0 <= time.time() - at <= STEPUP_SECONDS
+    """Whether the user confirmed who they are in this session in the last 15 minutes."""
+    return state.is_recent(request)
 
 
 def stepup(*, request: HttpRequest, password: str = "", code: str = ""):
@@ -43,6 +37,6 @@ def stepup(*, request: HttpRequest, password: str = "", code: str = ""):
         audit("stepup", request=request, outcome="failure", user=user, metadata={"factor": factor})
         return lockout.record_failure(request, login=user.get_username())
     request.session.cycle_key()
-    request.session[STEPUP_KEY] = time.time()
+    state.mark(request)
     audit("stepup", request=request, user=user, metadata={"factor": factor})
     return True

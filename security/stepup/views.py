@@ -14,7 +14,7 @@ from accounts.tabs import settings_tabs
 from panel import ratelimits
 from panel.links import safe_next
 from security.lockout.axes import locked_response
-from security.lockout.decorators import refuse_while_locked
+from security.lockout.decorators import lockout_guarded
 from security.stepup import services as stepup_services
 from security.twofactor.totp import has_2fa
 
@@ -41,7 +41,7 @@ class StepUpCodeForm(forms.Form):
 
 @require_http_methods(["GET", "POST"])
 @ratelimit(key="user", rate=ratelimits.STEPUP_PER_USER, method="POST", group="stepup", block=False)
-@refuse_while_locked
+@lockout_guarded
 def stepup(request: HttpRequest) -> HttpResponse:
     """ "Confirm it's you": the password (or a 2FA code) again, valid 15 minutes."""
     next_url = safe_next(

@@ -31,6 +31,7 @@ from panel.net import client_ip
 from security.client import geoip
 from security.client.context import client_context
 from security.devices.models import NewDeviceChallenge
+from security.exceptions import DecisionRefused
 from security.sessions.models import TrackedSession
 from security.signin import pending
 from security.suspicious.models import SuspiciousSignIn
@@ -268,10 +269,6 @@ def pending_for(user):
     return SuspiciousSignIn.objects.filter(
         user=user, status=SuspiciousSignIn.Status.PENDING, expires_at__gt=timezone.now()
     )
-
-
-class DecisionRefused(Exception):
-    pass
 
 
 def _decide(held: SuspiciousSignIn, status: str, via: str) -> SuspiciousSignIn:

@@ -11,6 +11,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
 from security.devices import services as devices
+from security.exceptions import DecisionRefused
 from security.sessions import services as tracked
 from security.suspicious import services as suspicious
 from security.suspicious.models import SuspiciousSignIn
@@ -49,7 +50,7 @@ def signin_review(request: HttpRequest, token: str) -> HttpResponse:
                     request, "Sign-in approved", "The browser that was waiting can continue now."
                 )
             suspicious.deny(held=held, via="email", request=request)
-        except suspicious.DecisionRefused:
+        except DecisionRefused:
             return _link_expired(request)
         return done_page(
             request,
@@ -70,7 +71,7 @@ def not_me(request: HttpRequest, token: str) -> HttpResponse:
     if request.method == "POST":
         try:
             suspicious.report_not_me(record=record, request=request)
-        except suspicious.DecisionRefused:
+        except DecisionRefused:
             return _link_expired(request)
         return done_page(
             request,
@@ -106,6 +107,6 @@ def decide_held_signin(request: HttpRequest, pk: int, action: str) -> HttpRespon
                 "Sign-in denied. Every session was signed out; we emailed you a link to set a new password.",
             )
             return redirect("security:login")
-    except suspicious.DecisionRefused as exc:
+    except DecisionRefused as exc:
         messages.error(request, str(exc))
     return redirect("security:sessions")

@@ -11,10 +11,11 @@ import pytest
 import time_machine
 
 from audit.models import AuditEvent
+from security.exceptions import CodeRefused
 from security.models import BackupCode, BackupCodeSet
 from security.twofactor import backup_codes
 from security.twofactor.backup_codes import use_backup_code
-from security.twofactor.codes import ALPHABET, CodeRefused, normalize_code
+from security.twofactor.codes import ALPHABET, normalize_code
 from security.twofactor.totp import backup_codes_regenerate
 
 from .twofactor_helpers import *  # noqa: F403

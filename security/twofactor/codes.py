@@ -69,27 +69,3 @@ class CheckResult:
     @classmethod
     def throttled(cls, seconds: int) -> CheckResult:
         return cls(False, "throttled", cls.throttled_message(seconds), retry_after=seconds)
-
-
-class CodeRefused(Exception):
-    """The confirming code was wrong, replayed or throttled.
-
-    ``reason`` is the check's outcome (``invalid``, ``throttled``, ``unreadable``,
-    ``no_device``) and ``method`` the factor typed (``totp`` or ``backup_code``): the
-    settings pages count every refusal but ``unreadable`` on the sign-in lockout.
-    """
-
-    def __init__(
-        self, message: str, *, retry_after: int = 0, reason: str = "invalid", method: str = "totp"
-    ) -> None:
-        super().__init__(message)
-        self.message = message
-        self.retry_after = retry_after
-        self.reason = reason
-        self.method = method
-
-    @classmethod
-    def from_result(cls, result, *, method: str = "totp") -> CodeRefused:
-        return cls(
-            result.message, retry_after=result.retry_after, reason=result.reason, method=method
-        )

@@ -24,6 +24,7 @@ from PIL import Image
 from accounts.emails import send_email
 from audit.models import AuditEvent
 from audit.services import audit
+from security.exceptions import AlreadyEnabled, CodeRefused
 from security.sessions import services as sessions
 from security.twofactor import crypto
 from security.twofactor.backup_codes import (
@@ -32,7 +33,7 @@ from security.twofactor.backup_codes import (
     issue_new_set,
     use_backup_code,
 )
-from security.twofactor.codes import CheckResult, CodeRefused, looks_like_backup_code
+from security.twofactor.codes import CheckResult, looks_like_backup_code
 from security.twofactor.models import BackupCodeSet, EncryptedTOTPDevice
 
 logger = logging.getLogger("panel.security")
@@ -40,10 +41,6 @@ logger = logging.getLogger("panel.security")
 UNREADABLE_MESSAGE = "Your two-factor secret could not be read; contact support."
 SECRET_BYTES = 20  # 160 bits, RFC 4226 R6
 QR_SIZE = 256
-
-
-class AlreadyEnabled(Exception):
-    """The user already has a confirmed authenticator."""
 
 
 # --- Reading state ----------------------------------------------------------------------

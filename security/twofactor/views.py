@@ -17,10 +17,10 @@ from django_ratelimit.decorators import ratelimit
 
 from accounts.tabs import settings_tabs
 from panel import ratelimits
-from security.lockout.decorators import refuse_while_locked, refused
+from security.exceptions import AlreadyEnabled, CodeRefused
+from security.lockout.decorators import lockout_guarded, refused
 from security.twofactor import crypto, totp
 from security.twofactor.backup_codes import COUNT, LOW_WATERMARK, remaining
-from security.twofactor.codes import CodeRefused
 from security.twofactor.forms import CurrentPasswordForm, DisableForm, TOTPCodeForm
 from security.twofactor.totp import backup_codes_regenerate
 
@@ -89,7 +89,7 @@ def _check_code(request: HttpRequest, form, *, page: str, service: Callable[...,
     group="2fa-enable",
     block=True,
 )
-@refuse_while_locked
+@lockout_guarded
 def twofactor_enable(request: HttpRequest) -> HttpResponse:
     """Step 1: re-enter the password, then a fresh pending secret is created. A wrong
     password counts on the sign-in lockout."""
@@ -104,7 +104,7 @@ def twofactor_enable(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             totp.totp_start(user=request.user, request=request)
-        except totp.AlreadyEnabled:
+        except AlreadyEnabled:
             return _security_tab()
         except ImproperlyConfigured:
             # No ENCRYPTION_KEYS (the system check says so too): never a 500.
@@ -126,7 +126,7 @@ def twofactor_enable(request: HttpRequest) -> HttpResponse:
     group="2fa-setup",
     block=True,
 )
-@refuse_while_locked
+@lockout_guarded
 def twofactor_setup(request: HttpRequest) -> HttpResponse:
     """Step 2: scan the QR code (or type the key), confirm with a code. On success the
     backup codes are shown, once, in this response."""
@@ -188,7 +188,7 @@ def _backup_codes_page(request: HttpRequest, codes: list[str], *, first_time: bo
     group="2fa-manage",
     block=True,
 )
-@refuse_while_locked
+@lockout_guarded
 def twofactor_regenerate(request: HttpRequest) -> HttpResponse:
     """New backup codes, after a fresh TOTP code (backup codes are refused here)."""
     if not totp.has_2fa(request.user):
@@ -224,7 +224,7 @@ def twofactor_regenerate(request: HttpRequest) -> HttpResponse:
     group="2fa-manage",
     block=True,
 )
-@refuse_while_locked
+@lockout_guarded
 def twofactor_disable(request: HttpRequest) -> HttpResponse:
     """Turn 2FA off with a current TOTP code or a backup code."""
     if not totp.has_2fa(request.user):

@@ -1,0 +1,78 @@
+"""Every typed refusal of the security services and policies. A view catches the ones it
+answers with a form error; any other reaches ``security.middleware.PolicyMiddleware``,
+which answers with the right page (the ``process_exception`` pattern of django-allauth),
+so a decorator or a service can refuse without knowing about pages."""
+
+from __future__ import annotations
+
+
+class Refusal(Exception):
+    """Base of the typed refusals: ``message`` is for the user, ``status`` the HTTP
+    status the page answers with when no view handled it."""
+
+    status = 400
+    title = "Not possible"
+    default_message = "That cannot be done."
+
+    def __init__(self, message: str = "") -> None:
+        self.message = message or self.default_message
+        super().__init__(self.message)
+
+
+class Locked(Refusal):
+    """The (address, account) pair is locked: the locked page, 429 and Retry-After."""
+
+    status = 429
+    title = "Too many attempts"
+
+    def __init__(self, lock) -> None:
+        self.lock = lock
+        super().__init__("Too many failed attempts.")
+
+
+class StepUpRequired(Refusal):
+    """The page or action needs a fresh step-up: the "Confirm it's you" page, then back."""
+
+    status = 403
+    title = "Confirm it's you"
+    default_message = "Confirm it's you first."
+
+
+class CodeRefused(Refusal):
+    """The confirming code was wrong, replayed or throttled.
+
+    ``reason`` is the check's outcome (``invalid``, ``throttled``, ``unreadable``,
+    ``no_device``) and ``method`` the factor typed (``totp`` or ``backup_code``): the
+    settings pages count every refusal but ``unreadable`` on the sign-in lockout.
+    """
+
+    def __init__(
+        self, message: str, *, retry_after: int = 0, reason: str = "invalid", method: str = "totp"
+    ) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+        self.reason = reason
+        self.method = method
+
+    @classmethod
+    def from_result(cls, result, *, method: str = "totp") -> CodeRefused:
+        return cls(
+            result.message, retry_after=result.retry_after, reason=result.reason, method=method
+        )
+
+
+class AlreadyEnabled(Refusal):
+    """The user already has a confirmed authenticator."""
+
+    default_message = "Two-factor authentication is already on."
+
+
+class DecisionRefused(Refusal):
+    """A held sign-in can no longer be decided (decided already, or expired)."""
+
+    title = "Link expired"
+    default_message = "This sign-in was already decided, or the request expired."
+
+
+class ResendRefused(Refusal):
+    """No new emailed code can be sent for this sign-in: it has to start again."""

@@ -1,0 +1,66 @@
+"""Enforces what the security decorators declare, and answers the typed refusals.
+
+- ``@lockout_guarded`` (security.lockout.decorators): a POST checks the pair's lock and
+  takes an attempt slot first; the slot goes back when no secret was refused.
+- ``@stepup_required`` (security.stepup.decorators): a signed-in user without a recent
+  step-up goes to "Confirm it's you", with ``next`` back to the page.
+- A ``security.exceptions.Refusal`` that no view caught becomes its page: the locked
+  page, the step-up redirect, or the error page with the refusal's message and status.
+
+Place after the authentication, session-tracking and messages middleware.
+"""
+
+from __future__ import annotations
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import urlencode
+
+from security.exceptions import Locked, Refusal, StepUpRequired
+from security.lockout import policy as lockout
+from security.lockout.axes import locked_response
+from security.stepup import state as stepup
+
+
+def stepup_redirect(request: HttpRequest) -> HttpResponse:
+    return redirect(f"{reverse('security:stepup')}?{urlencode({'next': request.get_full_path()})}")
+
+
+class PolicyMiddleware:
+    def __init__(self, get_response) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        try:
+            return self.get_response(request)
+        finally:
+            # A slot taken by a guarded page and not used by a refused secret goes back.
+            lockout.release(request)
+
+    def process_view(self, request: HttpRequest, view_func, view_args, view_kwargs):
+        user = getattr(request, "user", None)
+        if user is None or not user.is_authenticated:
+            return None
+        if getattr(view_func, "lockout_guarded", False) and request.method == "POST":
+            ip, username = lockout.pair_for(request, user.get_username())
+            lock = lockout.acquire(request, ip=ip, username=username)
+            if lock.locked:
+                return locked_response(request, lock)
+        if getattr(view_func, "stepup_required", False) and not stepup.is_recent(request):
+            return stepup_redirect(request)
+        return None
+
+    def process_exception(self, request: HttpRequest, exception: Exception):
+        if not isinstance(exception, Refusal):
+            return None
+        if isinstance(exception, Locked):
+            return locked_response(request, exception.lock)
+        if isinstance(exception, StepUpRequired):
+            return stepup_redirect(request)
+        return render(
+            request,
+            "error.html",
+            {"status": exception.status, "title": exception.title, "message": exception.message},
+            status=exception.status,
+        )
