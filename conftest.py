@@ -79,9 +79,52 @@ def charlie(user_factory):
 
 
 @pytest.fixture
+def operator(user_factory):
+    """A superuser, as ``manage.py createsuperuser`` makes one (address verified)."""
+    return user_factory("operator", is_staff=True, is_superuser=True)
+
+
+@pytest.fixture
+def operator_client(client, operator):
+    client.force_login(operator)
+    return client
+
+
+@pytest.fixture
+def enroll_totp(db):
+    """``enroll_totp(user)`` turns TOTP on for ``user`` and returns the authenticator
+    (pyotp) and the backup codes (security.tests.helpers.Enrolled)."""
+    from security.tests.helpers import enroll
+
+    return enroll
+
+
+@pytest.fixture
 def alice_client(client, alice):
     client.force_login(alice)
     return client
+
+
+# --- Email -------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def emails_sent_at_once(monkeypatch, db):
+    """Emails are queued on commit, which a test's transaction never reaches: send them
+    at once (Celery is eager in tests) so ``mailoutbox`` shows them. Also start with no
+    rate-limit counters (the database cache)."""
+    from types import SimpleNamespace
+
+    from django.core.cache import cache
+
+    import accounts.emails
+
+    monkeypatch.setattr(
+        accounts.emails, "transaction", SimpleNamespace(on_commit=lambda func, **kwargs: func())
+    )
+    cache.clear()
+    yield
+    cache.clear()
 
 
 # --- Browser --------------------------------------------------------------------------

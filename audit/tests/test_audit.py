@@ -141,17 +141,6 @@ def test_an_event_cannot_be_changed_or_deleted_through_the_orm(alice):
 # --- Admin ------------------------------------------------------------------------------
 
 
-@pytest.fixture
-def operator(user_factory):
-    return user_factory("operator", is_staff=True, is_superuser=True)
-
-
-@pytest.fixture
-def operator_client(client, operator):
-    client.force_login(operator)
-    return client
-
-
 def test_the_admin_lists_audit_events_with_filters_and_search(operator_client, alice, bob):
     audit("signin", user=alice)
     audit("signin", user=bob, outcome=AuditEvent.Outcome.FAILURE)

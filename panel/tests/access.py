@@ -26,8 +26,14 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 from django.utils import timezone
 
-from security.tests.sessions_helpers import CHROME_LINUX, FIREFOX_WINDOWS
-from security.tests.twofactor_helpers import Enrolled, enroll, start_two_factor, submit_code
+from security.tests.helpers import (
+    CHROME_LINUX,
+    FIREFOX_WINDOWS,
+    Enrolled,
+    enroll,
+    start_two_factor,
+    submit_code,
+)
 
 LOGIN = "/auth/login/"
 TWO_FACTOR = "/auth/2fa/"

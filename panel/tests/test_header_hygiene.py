@@ -24,8 +24,7 @@ from django.utils.http import urlsafe_base64_encode
 from audit.models import AuditEvent
 from panel.middleware import RequestLimitsMiddleware
 from security.models import TrackedSession
-from security.tests.sessions_helpers import CHROME_LINUX
-from security.tests.twofactor_helpers import enroll, start_two_factor
+from security.tests.helpers import CHROME_LINUX, enroll, start_two_factor
 
 from .test_headers_and_fuzz import assert_security_headers
 

@@ -22,11 +22,7 @@ import time_machine
 from django.core import serializers
 from django.utils import timezone
 
-from security.tests.sessions_helpers import (  # noqa: F401 (a fixture, used by name)
-    FIREFOX_WINDOWS,
-    code_from,
-    emails_sent_at_once,
-)
+from security.tests.helpers import FIREFOX_WINDOWS, code_from
 
 from .access import LOGIN, browser
 

@@ -26,8 +26,13 @@ import pytest
 from django.core.cache import cache
 from django.utils import timezone
 
-from security.tests.sessions_helpers import CHROME_LINUX, FIREFOX_WINDOWS, SAFARI_IPHONE
-from security.tests.twofactor_helpers import enroll, start_two_factor
+from security.tests.helpers import (
+    CHROME_LINUX,
+    FIREFOX_WINDOWS,
+    SAFARI_IPHONE,
+    enroll,
+    start_two_factor,
+)
 
 from .access import browser, sign_in
 

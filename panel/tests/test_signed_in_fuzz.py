@@ -21,8 +21,7 @@ import pytest
 from django.contrib.auth import SESSION_KEY
 from django.core.cache import cache
 
-from security.tests.sessions_helpers import FIREFOX_WINDOWS
-from security.tests.twofactor_helpers import enroll, start_two_factor
+from security.tests.helpers import FIREFOX_WINDOWS, enroll, start_two_factor
 
 from .access import DEVICE, LOGIN, browser, says_what_went_wrong, sign_in, step_up
 from .test_headers_and_fuzz import NASTY
