@@ -30,7 +30,7 @@ def locked_response(request: HttpRequest, lock: policy.LockStatus) -> HttpRespon
     """The one locked-out page: generic text, the time left, 429 and Retry-After."""
     response = render(
         request,
-        "security/locked.html",
+        "security/lockout/locked.html",
         {"message": locked_message(lock.seconds)},
         status=429,
     )

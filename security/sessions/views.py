@@ -36,7 +36,7 @@ def sessions_tab(request: HttpRequest) -> HttpResponse:
     policy = tracked.policy_for(request.user)
     return render(
         request,
-        "security/sessions.html",
+        "security/sessions/sessions.html",
         {
             "settings_tabs": settings_tabs("sessions"),
             "sessions": _live_sessions(request),
@@ -62,7 +62,7 @@ def revoke_session(request: HttpRequest, pk: int) -> HttpResponse:
         return redirect("security:sessions")
     return render(
         request,
-        "security/sessions_revoke.html",
+        "security/sessions/sessions_revoke.html",
         {"settings_tabs": settings_tabs("sessions"), "record": record},
     )
 
@@ -80,6 +80,6 @@ def revoke_other_sessions(request: HttpRequest) -> HttpResponse:
         return redirect("security:sessions")
     return render(
         request,
-        "security/sessions_revoke_all.html",
+        "security/sessions/sessions_revoke_all.html",
         {"settings_tabs": settings_tabs("sessions"), "others": others},
     )

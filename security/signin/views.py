@@ -105,7 +105,7 @@ def login_view(request: HttpRequest) -> HttpResponse:
     # A refused sign-in (unknown user, wrong password, unverified address alike) is a 400,
     # as every form of the panel answers bad input: the same status and body for each.
     return render(
-        request, "accounts/login.html", {"form": form}, status=400 if form.is_bound else 200
+        request, "security/signin/login.html", {"form": form}, status=400 if form.is_bound else 200
     )
 
 
@@ -175,7 +175,7 @@ def twofactor_signin(request: HttpRequest) -> HttpResponse:
 
     return render(
         request,
-        "security/twofactor_signin.html",
+        "security/signin/twofactor_signin.html",
         {
             "form": form,
             "use_backup": use_backup,
@@ -323,7 +323,7 @@ def device_code(request: HttpRequest) -> HttpResponse:
             form.add_error("code", "That code is not right. Check the latest email and try again.")
     return render(
         request,
-        "security/device_code.html",
+        "security/signin/device_code.html",
         {
             "form": form,
             "email": _mask_email(user.email),
@@ -424,5 +424,5 @@ def signin_held(request: HttpRequest) -> HttpResponse:
     if held.status != SuspiciousSignIn.Status.PENDING or held.expired:
         return _restart_held(request, "The approval request expired. Please sign in again.")
     return render(
-        request, "security/signin_held.html", {"held": held, "email": _mask_email(held.user.email)}
+        request, "security/signin/signin_held.html", {"held": held, "email": _mask_email(held.user.email)}
     )

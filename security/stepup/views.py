@@ -74,7 +74,7 @@ def stepup(request: HttpRequest) -> HttpResponse:
         status = 400
     return render(
         request,
-        "security/stepup.html",
+        "security/stepup/stepup.html",
         {
             "settings_tabs": settings_tabs("sessions"),
             "form": form,

@@ -21,7 +21,7 @@ def done_page(request: HttpRequest, title: str, message: str, *, status: int = 2
     """The page an emailed link ends on."""
     return render(
         request,
-        "security/suspicious_done.html",
+        "security/suspicious/suspicious_done.html",
         {"title": title, "message": message},
         status=status,
     )
@@ -58,7 +58,7 @@ def signin_review(request: HttpRequest, token: str) -> HttpResponse:
             "We stopped that sign-in, signed out every session and emailed you a link to set "
             "a new password. Until you do, nobody can sign in with the old one.",
         )
-    return render(request, "security/suspicious_review.html", {"held": held, "action": action})
+    return render(request, "security/suspicious/suspicious_review.html", {"held": held, "action": action})
 
 
 @login_not_required
@@ -79,7 +79,7 @@ def not_me(request: HttpRequest, token: str) -> HttpResponse:
             "We signed out every session, forgot every trusted device and emailed you a link "
             "to set a new password.",
         )
-    return render(request, "security/not_me.html", {"record": record})
+    return render(request, "security/suspicious/not_me.html", {"record": record})
 
 
 @require_POST

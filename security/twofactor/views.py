@@ -114,7 +114,7 @@ def twofactor_enable(request: HttpRequest) -> HttpResponse:
         request.session[SETUP_SESSION_KEY] = time.time() + SETUP_WINDOW_SECONDS
         return redirect("security:twofactor_setup")
     return _settings_page(
-        request, "security/twofactor_enable.html", {"form": form}, status=_form_status(request)
+        request, "security/twofactor/twofactor_enable.html", {"form": form}, status=_form_status(request)
     )
 
 
@@ -156,7 +156,7 @@ def twofactor_setup(request: HttpRequest) -> HttpResponse:
         return _security_tab()
     return _settings_page(
         request,
-        "security/twofactor_setup.html",
+        "security/twofactor/twofactor_setup.html",
         {"form": form, "info": info},
         status=_form_status(request),
     )
@@ -169,7 +169,7 @@ def _backup_codes_page(request: HttpRequest, codes: list[str], *, first_time: bo
     )
     response = _settings_page(
         request,
-        "security/backup_codes.html",
+        "security/twofactor/backup_codes.html",
         {"codes": codes, "codes_text": text, "first_time": first_time},
     )
     # Shown once: never from a cache, never from the back button.
@@ -210,7 +210,7 @@ def twofactor_regenerate(request: HttpRequest) -> HttpResponse:
             return _backup_codes_page(request, checked.value, first_time=False)
     return _settings_page(
         request,
-        "security/twofactor_regenerate.html",
+        "security/twofactor/twofactor_regenerate.html",
         {"form": form, "remaining": remaining(request.user), "count": COUNT},
         status=_form_status(request),
     )
@@ -239,7 +239,7 @@ def twofactor_disable(request: HttpRequest) -> HttpResponse:
             return _security_tab()
     return _settings_page(
         request,
-        "security/twofactor_disable.html",
+        "security/twofactor/twofactor_disable.html",
         {"form": form, "low_watermark": LOW_WATERMARK},
         status=_form_status(request),
     )
