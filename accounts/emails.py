@@ -9,6 +9,8 @@ from django.conf import settings
 from django.db import transaction
 from django.template.loader import render_to_string
 
+from accounts.tasks import send_outbox_email
+
 from .models import OutboxEmail
 
 logger = logging.getLogger(__name__)
@@ -45,7 +47,6 @@ def send_email(*, to: str, template: str, context: dict[str, Any] | None = None)
 
 def enqueue(outbox_id: int) -> None:
     """Hand one outbox row to the send task; a broker outage leaves it pending."""
-    from .tasks import send_outbox_email
 
     try:
         send_outbox_email.delay(outbox_id)

@@ -9,6 +9,8 @@ from django.conf import settings
 from django.contrib.auth import forms as auth_forms, password_validation
 from django.core.exceptions import ValidationError
 
+from accounts.services import username_base
+
 from .models import User
 
 LOGIN_FAILED = (
@@ -132,7 +134,6 @@ class SignupForm(NewPasswordMixin, forms.Form):
 
     def clean(self):
         cleaned = super().clean()
-        from .services import username_base
 
         email = cleaned.get("email") or ""
         # An unsaved user, so the similarity checks see the name and address typed.

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 from django.contrib.auth.models import AbstractUser, UserManager as DjangoUserManager
-from django.db import models
+from django.db import models, transaction
 from django.db.models.functions import Lower
+from django.utils import timezone
+
+from audit.actions import Action
+from audit.services import audit
 
 
 class UserManager(DjangoUserManager):
@@ -44,16 +48,11 @@ class UserManager(DjangoUserManager):
         the operator vouches for it (otherwise the panel's sign-in would refuse the first
         superuser until "send the link again" was used). Audited, with no actor: the
         operator at the console is nobody the panel knows."""
-        from django.db import transaction
-        from django.utils import timezone
-
-        from audit.services import audit
-
         extra_fields.setdefault("email_verified_at", timezone.now())
         with transaction.atomic(using=self._db):
             user = super().create_superuser(username, email, password, **extra_fields)
             audit(
-                "user_created",
+                Action.USER_CREATED,
                 actor=None,
                 user=user,
                 metadata={

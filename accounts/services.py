@@ -25,6 +25,8 @@ from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone
 
+from accounts.emails import enqueue
+from audit.actions import Action
 from audit.models import AuditEvent
 from audit.services import audit
 from panel.links import absolute_url
@@ -116,7 +118,7 @@ def signup(
         make_password(password)
         with transaction.atomic():
             audit(
-                "signup",
+                Action.SIGNUP,
                 request=request,
                 outcome=AuditEvent.Outcome.FAILURE,
                 user=existing,
@@ -141,7 +143,7 @@ def signup(
         try:
             with transaction.atomic():
                 user.save()
-                audit("signup", request=request, actor=user, user=user)
+                audit(Action.SIGNUP, request=request, actor=user, user=user)
                 _send_verification(user)
         except IntegrityError:
             # A concurrent sign-up took the username (or the address): try again.
@@ -188,7 +190,7 @@ def verify_email(*, user: User, request: HttpRequest | None = None) -> User:
     """Mark the address verified. The verification token dies with this change."""
     user.email_verified_at = timezone.now()
     user.save(update_fields=["email_verified_at"])
-    audit("email_verified", request=request, actor=user, user=user)
+    audit(Action.EMAIL_VERIFIED, request=request, actor=user, user=user)
     return user
 
 
@@ -206,7 +208,7 @@ def resend_verification(
         return False
     with transaction.atomic():
         _send_verification(user)
-        audit("verification_resent", request=request, actor=None, user=user)
+        audit(Action.VERIFICATION_RESENT, request=request, actor=None, user=user)
     return True
 
 
@@ -235,7 +237,7 @@ def request_password_reset(
         else:
             _render_and_drop("password_reset", _reset_context(_stand_in_user()))
         audit(
-            "password_reset_requested",
+            Action.PASSWORD_RESET_REQUESTED,
             request=request,
             actor=None,
             user=user,
@@ -270,7 +272,7 @@ def reset_password(*, user: User, new_password: str, request: HttpRequest | None
         facts = _announce_password_changed(user=user, request=request, how="reset")
         ended = end_other_sessions(user)
         audit(
-            "password_reset",
+            Action.PASSWORD_RESET,
             request=request,
             actor=None,
             user=user,
@@ -309,7 +311,7 @@ def change_password(*, user: User, new_password: str, request: HttpRequest) -> P
         ended = end_other_sessions(user, keep_session_key=request.session.session_key)
         device_kept = bool(facts.get("device_kept"))
         audit(
-            "password_changed",
+            Action.PASSWORD_CHANGED,
             request=request,
             actor=user,
             user=user,
@@ -322,7 +324,7 @@ def change_password(*, user: User, new_password: str, request: HttpRequest) -> P
 def password_change_failed(*, user: User, request: HttpRequest) -> None:
     """Record a refused change (wrong current password): a failed re-authentication."""
     audit(
-        "password_changed",
+        Action.PASSWORD_CHANGED,
         request=request,
         outcome=AuditEvent.Outcome.FAILURE,
         actor=user,
@@ -398,7 +400,6 @@ def requeue_outbox_emails(*, emails, actor: User | None = None, request=None) ->
     Sent emails are skipped: their body was cleared after delivery (it may have held a
     one-time link). Failed ones go back to pending with a fresh attempt budget.
     """
-    from .emails import enqueue
 
     ids = []
     with transaction.atomic():
@@ -412,7 +413,7 @@ def requeue_outbox_emails(*, emails, actor: User | None = None, request=None) ->
             ids.append(email.pk)
         if ids:
             audit(
-                "outbox_resent",
+                Action.OUTBOX_RESENT,
                 request=request,
                 actor=actor,
                 user=None,

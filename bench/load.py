@@ -157,7 +157,7 @@ def prepare_database(env: dict[str, str]) -> dict[str, dict[str, str]]:
         for i in range(USERS):
             token = secrets.token_urlsafe(32)
             TrustedDevice.objects.create(
-                user=user, token_hash=devices._token_hash(token), name=f"bench browser {i}"
+                user=user, token_hash=devices.token_hash(token), name=f"bench browser {i}"
             )
             cookies[f"{phase}:{i}"] = {
                 devices.cookie_name(): signing.dumps(token, salt=devices.COOKIE_SALT)

@@ -31,6 +31,7 @@ from django.db.models import Max, Q
 from django.utils import timezone
 
 from accounts.models import OutboxEmail
+from audit.actions import Action
 from audit.services import audit
 from security.devices.models import NewDeviceChallenge
 from security.lockout.models import Lockout
@@ -136,7 +137,7 @@ def purge_expired(*, dry_run: bool = False, source: str = "command", now=None) -
         summary.counts["django_sessions"] = _expired_django_sessions(now) or 0
         _session_store().clear_expired()
         audit(
-            "retention_purge",
+            Action.RETENTION_PURGE,
             actor=None,
             metadata={"source": source, "counts": dict(summary.counts)},
         )

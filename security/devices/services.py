@@ -23,6 +23,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
+from accounts.emails import send_email
+from audit.actions import Action
 from audit.services import audit
 from panel.links import absolute_reverse
 from panel.net import client_ip
@@ -48,7 +50,7 @@ def cookie_name() -> str:
     return "__Host-device" if settings.SESSION_COOKIE_SECURE else "panel_device"
 
 
-def _token_hash(token: str) -> str:
+def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
@@ -94,7 +96,7 @@ def set_cookie(response, token: str) -> None:
 def trusted_device(user, token: str | None) -> TrustedDevice | None:
     if not token or user is None:
         return None
-    return TrustedDevice.objects.filter(user=user, token_hash=_token_hash(token)).first()
+    return TrustedDevice.objects.filter(user=user, token_hash=token_hash(token)).first()
 
 
 def is_first_signin(user, *, exclude_session: int | None = None) -> bool:
@@ -116,12 +118,12 @@ def trust(*, request: HttpRequest, user, token: str, via: str) -> TrustedDevice:
     with transaction.atomic():
         trusted, created = TrustedDevice.objects.get_or_create(
             user=user,
-            token_hash=_token_hash(token),
+            token_hash=token_hash(token),
             defaults={"name": client.device.label, **client.fields()},
         )
         if created:
             audit(
-                "device_trusted",
+                Action.DEVICE_TRUSTED,
                 request=request,
                 actor=user,
                 user=user,
@@ -148,7 +150,7 @@ def forget(*, request: HttpRequest, device: TrustedDevice) -> None:
         deleted, _ = TrustedDevice.objects.filter(pk=device.pk).delete()
         if deleted:
             audit(
-                "device_forgotten",
+                Action.DEVICE_FORGOTTEN,
                 request=request,
                 user=request.user,
                 metadata={"device": device.pk, "name": device.name},
@@ -167,7 +169,7 @@ def forget_by_operator(*, queryset, actor, request: HttpRequest | None = None) -
             count, _ = TrustedDevice.objects.filter(pk__in=ids).delete()
             if count:
                 audit(
-                    "device_forgotten",
+                    Action.DEVICE_FORGOTTEN,
                     request=request,
                     actor=actor,
                     user=user,
@@ -193,16 +195,16 @@ def forget_all(
         devices = TrustedDevice.objects.filter(user=user)
         kept = 0
         if keep_token:
-            keep = devices.filter(token_hash=_token_hash(keep_token))
+            keep = devices.filter(token_hash=token_hash(keep_token))
             kept = keep.count()
-            devices = devices.exclude(token_hash=_token_hash(keep_token))
+            devices = devices.exclude(token_hash=token_hash(keep_token))
         count, _ = devices.delete()
         if count:
             metadata = {"count": count, "reason": reason}
             if keep_token is not None:
                 metadata["kept"] = kept
             audit(
-                "device_forgotten",
+                Action.DEVICE_FORGOTTEN,
                 request=request,
                 actor=None,
                 user=user,
@@ -229,7 +231,6 @@ def _new_code() -> str:
 
 
 def _send_code(request: HttpRequest, challenge: NewDeviceChallenge, code: str) -> None:
-    from accounts.emails import send_email
 
     client = client_context(request)
     send_email(
@@ -258,7 +259,7 @@ def start_challenge(
         challenge = NewDeviceChallenge.objects.create(
             user=user,
             code_hash="",
-            device_token_hash=_token_hash(token),
+            device_token_hash=token_hash(token),
             ip=client_ip(request),
             code_expires_at=now + CODE_LIFETIME,
             last_sent_at=now,
@@ -267,7 +268,7 @@ def start_challenge(
         challenge.save(update_fields=["code_hash"])
         _send_code(request, challenge, code)
         audit(
-            "new_device_code_sent",
+            Action.NEW_DEVICE_CODE_SENT,
             request=request,
             actor=None,
             user=user,
@@ -314,7 +315,7 @@ def resend(*, request: HttpRequest, challenge: NewDeviceChallenge) -> None:
         challenge.save(update_fields=["code_hash", "code_expires_at", "last_sent_at", "sends"])
         _send_code(request, challenge, code)
         audit(
-            "new_device_code_sent",
+            Action.NEW_DEVICE_CODE_SENT,
             request=request,
             actor=None,
             user=challenge.user,
@@ -346,7 +347,7 @@ def verify_code(
     with transaction.atomic():
         locked = NewDeviceChallenge.objects.select_for_update().get(pk=challenge.pk)
         same_device = bool(token) and hmac.compare_digest(
-            locked.device_token_hash, _token_hash(token)
+            locked.device_token_hash, token_hash(token)
         )
         if locked.used_at is not None:
             result = CodeResult.EXPIRED
@@ -371,7 +372,7 @@ def verify_code(
             if locked.attempts >= MAX_CODE_ATTEMPTS:
                 result = CodeResult.EXHAUSTED
         audit(
-            "new_device_code_failed",
+            Action.NEW_DEVICE_CODE_FAILED,
             request=request,
             outcome="failure",
             actor=None,

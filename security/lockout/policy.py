@@ -42,6 +42,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from accounts.backends import normalize_login
+from audit.actions import Action
 from audit.models import AuditEvent
 from audit.services import audit
 from panel.net import client_ip
@@ -265,7 +266,7 @@ def reauth_failed(
     """
     user = request.user
     audit(
-        "reauth_failed",
+        Action.REAUTH_FAILED,
         request=request,
         outcome=AuditEvent.Outcome.FAILURE,
         user=user,
@@ -300,7 +301,7 @@ def register_lockout(*, request: HttpRequest | None, ip: str, username: str) -> 
         # The counter starts afresh once the lock ends: six more failures for the next.
         AccessAttempt.objects.filter(ip_address=ip, username=username).delete()
         audit(
-            "lockout",
+            Action.LOCKOUT,
             request=request,
             outcome=AuditEvent.Outcome.DENIED,
             user=_user_for(username),
@@ -336,7 +337,7 @@ def note_account_failure(*, request: HttpRequest | None, username: str) -> None:
             row.password_fingerprint = _fingerprint(user.password)
             row.save(update_fields=["hard_locked", "last_locked_at", "password_fingerprint"])
             audit(
-                "lockout",
+                Action.LOCKOUT,
                 request=request,
                 outcome=AuditEvent.Outcome.DENIED,
                 user=user,
@@ -402,7 +403,7 @@ def unlock(
         attempts.delete()
         locks.delete()
         audit(
-            "unlock",
+            Action.UNLOCK,
             request=request,
             actor=actor,
             user=user,

@@ -19,6 +19,7 @@ from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
 
+from audit.actions import Action
 from audit.services import audit
 from security.client.context import client_context
 from security.sessions.models import TrackedSession
@@ -208,7 +209,7 @@ def end_session(record: TrackedSession, *, reason: str, request: HttpRequest | N
         record.ended_at, record.end_reason = timezone.now(), reason
         if reason in (Reason.IDLE, Reason.EXPIRED):
             audit(
-                "session_timed_out",
+                Action.SESSION_TIMED_OUT,
                 request=request,
                 actor=None,
                 user=record.user,
@@ -254,7 +255,7 @@ def revoke(*, request: HttpRequest, record: TrackedSession) -> bool:
         ended = bool(_end(TrackedSession.objects.filter(pk=record.pk), Reason.REVOKED))
         if ended:
             audit(
-                "session_revoked",
+                Action.SESSION_REVOKED,
                 request=request,
                 user=request.user,
                 metadata={"session": record.pk, "device": record.device_label, "ip": record.ip},
@@ -268,7 +269,10 @@ def revoke_others(*, request: HttpRequest) -> int:
     with transaction.atomic():
         ids = _end(active_for(request.user).exclude(pk=current_id(request)), Reason.REVOKED)
         audit(
-            "sessions_revoked_all", request=request, user=request.user, metadata={"count": len(ids)}
+            Action.SESSIONS_REVOKED_ALL,
+            request=request,
+            user=request.user,
+            metadata={"count": len(ids)},
         )
     return len(ids)
 
@@ -284,7 +288,7 @@ def revoke_records(*, queryset, request: HttpRequest | None = None, source: str 
             ended = _end(TrackedSession.objects.filter(pk__in=ids), Reason.REVOKED)
             if ended:
                 audit(
-                    "session_revoked",
+                    Action.SESSION_REVOKED,
                     request=request,
                     user=user,
                     metadata={"sessions": ended, "source": source},
@@ -305,7 +309,7 @@ def revoke_all_for(*, users, actor=None, source: str = "command", dry_run: bool 
             ids = _end(qs, Reason.REVOKED)
             if ids:
                 audit(
-                    "sessions_revoked_all",
+                    Action.SESSIONS_REVOKED_ALL,
                     actor=actor,
                     user=user,
                     metadata={"count": len(ids), "source": source},

@@ -3,6 +3,7 @@ account's other sessions (``security.signin.stages``)."""
 
 from __future__ import annotations
 
+from audit.actions import Action
 from audit.services import audit
 from security.sessions import services as sessions
 from security.sessions.models import TrackedSession
@@ -15,7 +16,9 @@ def end_older_sessions(attempt: stages.Attempt, record: TrackedSession) -> tuple
         return ()
     ended = sessions.end_others(user, keep=record, reason=sessions.Reason.REPLACED)
     if ended:
-        audit("sessions_replaced", request=attempt.request, user=user, metadata={"count": ended})
+        audit(
+            Action.SESSIONS_REPLACED, request=attempt.request, user=user, metadata={"count": ended}
+        )
     return ()
 
 

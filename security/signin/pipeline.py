@@ -19,6 +19,7 @@ from django.contrib.auth import login, logout
 from django.http import HttpRequest
 from django_otp.models import Device
 
+from audit.actions import Action
 from audit.models import AuditEvent
 from audit.services import audit
 from panel.links import safe_next
@@ -114,7 +115,7 @@ def complete(
         otp_device=getattr(device, "persistent_id", None),
     )
     notices = stages.run_after_login(attempt, record)
-    audit("signin", request=request, user=user, metadata={"method": method})
+    audit(Action.SIGNIN, request=request, user=user, metadata={"method": method})
     return SignedIn(
         user_id=user.pk, method=method, next_url=safe_next(request, next_url), notices=notices
     )
@@ -125,7 +126,7 @@ def password_failed(request: HttpRequest, *, login: str, user=None) -> None:
     the account may not sign in yet (email not verified)."""
     reason = "unverified" if user is not None else "bad_credentials"
     audit(
-        "signin",
+        Action.SIGNIN,
         request=request,
         outcome=AuditEvent.Outcome.FAILURE,
         user=user,
@@ -143,7 +144,7 @@ def second_factor_failed(
     Reusable for any code typed during sign-in (the new-device code of issue 4 too).
     """
     audit(
-        "2fa_failed",
+        Action.TWO_FACTOR_FAILED,
         request=request,
         outcome=AuditEvent.Outcome.FAILURE,
         user=user,
@@ -158,6 +159,6 @@ def sign_out(request: HttpRequest) -> None:
     """Sign out; this also ends a half-finished (pending) sign-in."""
     user = request.user if request.user.is_authenticated else None
     if user is not None:
-        audit("signout", request=request, user=user)
+        audit(Action.SIGNOUT, request=request, user=user)
     pending.clear(request)
     logout(request)

@@ -424,5 +424,7 @@ def signin_held(request: HttpRequest) -> HttpResponse:
     if held.status != SuspiciousSignIn.Status.PENDING or held.expired:
         return _restart_held(request, "The approval request expired. Please sign in again.")
     return render(
-        request, "security/signin/signin_held.html", {"held": held, "email": _mask_email(held.user.email)}
+        request,
+        "security/signin/signin_held.html",
+        {"held": held, "email": _mask_email(held.user.email)},
     )

@@ -8,6 +8,7 @@ from __future__ import annotations
 from django.contrib.auth.hashers import check_password
 from django.http import HttpRequest
 
+from audit.actions import Action
 from audit.services import audit
 from security.lockout import policy as lockout
 from security.stepup import state
@@ -34,9 +35,15 @@ def stepup(*, request: HttpRequest, password: str = "", code: str = ""):
         factor = "totp"
         ok = verify_totp(user=user, code="".join(code.split())).ok
     if not ok:
-        audit("stepup", request=request, outcome="failure", user=user, metadata={"factor": factor})
+        audit(
+            Action.STEPUP,
+            request=request,
+            outcome="failure",
+            user=user,
+            metadata={"factor": factor},
+        )
         return lockout.record_failure(request, login=user.get_username())
     request.session.cycle_key()
     state.mark(request)
-    audit("stepup", request=request, user=user, metadata={"factor": factor})
+    audit(Action.STEPUP, request=request, user=user, metadata={"factor": factor})
     return True

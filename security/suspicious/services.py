@@ -24,14 +24,20 @@ from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone
 
+from accounts.emails import send_email
+from accounts.services import request_password_reset
+from audit.actions import Action
 from audit.models import AuditEvent
 from audit.services import audit
 from panel.links import absolute_url
 from panel.net import client_ip
 from security.client import geoip
 from security.client.context import client_context
+from security.devices import services as devices
 from security.devices.models import NewDeviceChallenge
+from security.devices.services import token_hash
 from security.exceptions import DecisionRefused
+from security.sessions import services as sessions
 from security.sessions.models import TrackedSession
 from security.signin import pending
 from security.suspicious.models import SuspiciousSignIn
@@ -96,7 +102,6 @@ ALERT_INTERVAL = timedelta(hours=1)
 def alert_second_factor_failed(*, request: HttpRequest, user) -> bool:
     """Someone knew the password but failed the second factor: email the owner, at most
     once an hour (an attacker hammering the 2FA step must not flood the mailbox)."""
-    from accounts.emails import send_email
 
     since = timezone.now() - ALERT_INTERVAL
     if AuditEvent.objects.filter(
@@ -118,7 +123,7 @@ def alert_second_factor_failed(*, request: HttpRequest, user) -> bool:
             },
         )
         audit(
-            "signin_alert_sent",
+            Action.SIGNIN_ALERT_SENT,
             request=request,
             actor=None,
             user=user,
@@ -195,8 +200,6 @@ def hold(
 ) -> SuspiciousSignIn:
     """Hold this sign-in and ask the owner. The waiting browser keeps the id in its
     server-side session (``HELD_KEY``); nothing is signed in yet."""
-    from accounts.emails import send_email
-    from security.devices.services import _token_hash
 
     client = client_context(request)
     now = timezone.now()
@@ -205,7 +208,7 @@ def hold(
             user=user,
             reasons=reasons,
             **client.fields(),
-            device_token_hash=_token_hash(token),
+            device_token_hash=token_hash(token),
             expires_at=now + HOLD_LIFETIME,
         )
         send_email(
@@ -224,7 +227,7 @@ def hold(
             },
         )
         audit(
-            "suspicious_signin_held",
+            Action.SUSPICIOUS_SIGNIN_HELD,
             request=request,
             actor=None,
             user=user,
@@ -289,7 +292,7 @@ def approve(*, held: SuspiciousSignIn, via: str, request: HttpRequest | None = N
     with transaction.atomic():
         locked = _decide(held, SuspiciousSignIn.Status.APPROVED, via)
         audit(
-            "suspicious_signin_approved",
+            Action.SUSPICIOUS_SIGNIN_APPROVED,
             request=request,
             actor=held.user if via == "email" else None,
             user=held.user,
@@ -325,7 +328,7 @@ def _secure_and_record(*, user, request: HttpRequest | None, metadata: dict) -> 
     """The deny path both ways in share: secure the account, one audit event."""
     ended = secure_account(user=user, request=request)
     audit(
-        "suspicious_signin_denied",
+        Action.SUSPICIOUS_SIGNIN_DENIED,
         request=request,
         actor=None,
         user=user,
@@ -336,8 +339,6 @@ def _secure_and_record(*, user, request: HttpRequest | None, metadata: dict) -> 
 def secure_account(*, user, request: HttpRequest | None = None) -> int:
     """End every session, forget every device, and force a password reset: the password
     becomes unusable and a reset link is emailed. Returns how many sessions ended."""
-    from security.devices import services as devices
-    from security.sessions import services as sessions
 
     ended = sessions.end_user_sessions(
         user, reason=TrackedSession.EndReason.DENIED, request=request
@@ -354,7 +355,6 @@ def secure_account(*, user, request: HttpRequest | None = None) -> int:
     # A new password hash also ends every half-finished sign-in (pending.Pending.user).
     user.set_unusable_password()
     user.save(update_fields=["password"])
-    from accounts.services import request_password_reset
 
     request_password_reset(email=user.email, request=request)
     return ended
@@ -363,9 +363,8 @@ def secure_account(*, user, request: HttpRequest | None = None) -> int:
 def held_by_this_browser(held: SuspiciousSignIn, token: str | None) -> bool:
     """Whether ``token`` (this browser's device token) is the one the hold was made for:
     a copy of the waiting session in another browser cannot use the approval."""
-    from security.devices.services import _token_hash
 
-    return bool(token) and hmac.compare_digest(held.device_token_hash, _token_hash(token))
+    return bool(token) and hmac.compare_digest(held.device_token_hash, token_hash(token))
 
 
 def complete_held(*, held: SuspiciousSignIn) -> bool:
@@ -389,7 +388,7 @@ def cancel(*, held: SuspiciousSignIn, request: HttpRequest | None = None) -> Non
         ).update(expires_at=timezone.now())
         if cancelled:
             audit(
-                "suspicious_signin_cancelled",
+                Action.SUSPICIOUS_SIGNIN_CANCELLED,
                 request=request,
                 actor=None,
                 user=held.user,

@@ -58,7 +58,9 @@ def signin_review(request: HttpRequest, token: str) -> HttpResponse:
             "We stopped that sign-in, signed out every session and emailed you a link to set "
             "a new password. Until you do, nobody can sign in with the old one.",
         )
-    return render(request, "security/suspicious/suspicious_review.html", {"held": held, "action": action})
+    return render(
+        request, "security/suspicious/suspicious_review.html", {"held": held, "action": action}
+    )
 
 
 @login_not_required

@@ -12,6 +12,7 @@ from django.utils.timesince import timesince
 from audit.models import AuditEvent
 from security.client import geoip, useragent
 from security.devices.models import TrustedDevice
+from security.sessions.services import policy_for
 
 register = template.Library()
 
@@ -44,7 +45,6 @@ def ago(value: datetime | None) -> str:
 
 @register.simple_tag
 def session_policy(user):
-    from security.sessions.services import policy_for
 
     return policy_for(user)
 

@@ -11,6 +11,7 @@ import secrets
 from django.db import transaction
 
 from accounts.emails import send_email
+from audit.actions import Action
 from audit.services import audit
 from security.twofactor.codes import (
     COUNT,
@@ -83,7 +84,7 @@ def use_backup_code(*, user, code: str, request=None):
     if result.ok:
         with transaction.atomic():
             left = remaining(user)
-            audit("backup_code_used", request=request, user=user, metadata={"remaining": left})
+            audit(Action.BACKUP_CODE_USED, request=request, user=user, metadata={"remaining": left})
             send_email(
                 to=user.email,
                 template="2fa_backup_code_used",

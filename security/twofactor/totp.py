@@ -22,6 +22,7 @@ from django_otp import login as otp_login
 from PIL import Image
 
 from accounts.emails import send_email
+from audit.actions import Action
 from audit.models import AuditEvent
 from audit.services import audit
 from security.exceptions import AlreadyEnabled, CodeRefused
@@ -94,7 +95,7 @@ def totp_start(*, user, request=None) -> EncryptedTOTPDevice:
         device = EncryptedTOTPDevice(user=user, name="Authenticator app", confirmed=False)
         device.set_key(secrets.token_bytes(SECRET_BYTES))
         device.save()
-        audit("2fa_setup_started", request=request, user=user)
+        audit(Action.TWO_FACTOR_SETUP_STARTED, request=request, user=user)
     return device
 
 
@@ -197,7 +198,7 @@ def totp_confirm(*, user, code: str, request=None) -> list[str]:
         device.confirmed_at = timezone.now()
         device.save(update_fields=["confirmed", "confirmed_at"])
         codes = issue_new_set(user=user)
-        audit("2fa_enabled", request=request, user=user)
+        audit(Action.TWO_FACTOR_ENABLED, request=request, user=user)
         send_email(to=user.email, template="2fa_enabled", context={"user": user})
         if request is not None:
             _secure_sessions_after_enabling(request=request, user=user, device=device)
@@ -240,7 +241,9 @@ def backup_codes_regenerate(*, user, totp_code: str, request=None) -> list[str]:
         raise CodeRefused.from_result(result)
     with transaction.atomic():
         codes = issue_new_set(user=user)
-        audit("backup_codes_regenerated", request=request, user=user, metadata={"count": COUNT})
+        audit(
+            Action.BACKUP_CODES_REGENERATED, request=request, user=user, metadata={"count": COUNT}
+        )
         send_email(
             to=user.email,
             template="2fa_backup_codes_regenerated",
@@ -268,7 +271,7 @@ def totp_disable(*, user, code: str, request=None) -> None:
         raise CodeRefused.from_result(result, method=method)
     with transaction.atomic():
         _wipe(user)
-        audit("2fa_disabled", request=request, user=user, metadata={"method": method})
+        audit(Action.TWO_FACTOR_DISABLED, request=request, user=user, metadata={"method": method})
         send_email(
             to=user.email, template="2fa_disabled", context={"user": user, "by_operator": False}
         )
@@ -281,7 +284,7 @@ def totp_disable_by_operator(*, user, actor=None, request=None, via: str = "comm
         if not _wipe(user):
             return False
         audit(
-            "2fa_disabled_by_operator",
+            Action.TWO_FACTOR_DISABLED_BY_OPERATOR,
             request=request,
             actor=actor,
             user=user,
@@ -324,7 +327,7 @@ def rotate_encryption_key(*, dry_run: bool = False, actor=None) -> RotationSumma
                 device.save(update_fields=["encrypted_key"])
         if not dry_run:
             audit(
-                "encryption_key_rotated",
+                Action.ENCRYPTION_KEY_ROTATED,
                 actor=actor,
                 outcome=(
                     AuditEvent.Outcome.SUCCESS

@@ -114,7 +114,10 @@ def twofactor_enable(request: HttpRequest) -> HttpResponse:
         request.session[SETUP_SESSION_KEY] = time.time() + SETUP_WINDOW_SECONDS
         return redirect("security:twofactor_setup")
     return _settings_page(
-        request, "security/twofactor/twofactor_enable.html", {"form": form}, status=_form_status(request)
+        request,
+        "security/twofactor/twofactor_enable.html",
+        {"form": form},
+        status=_form_status(request),
     )
 
 

@@ -77,7 +77,7 @@ def test_the_device_cookie_is_signed_httponly_lax_and_long_lived(alice, password
     token = signing.loads(cookie.value, salt=devices.COOKIE_SALT)
     # Only the token's hash is stored.
     assert not TrustedDevice.objects.filter(token_hash=token).exists()
-    assert TrustedDevice.objects.filter(token_hash=devices._token_hash(token)).exists()
+    assert TrustedDevice.objects.filter(token_hash=devices.token_hash(token)).exists()
 
 
 def test_a_trusted_browser_signs_in_again_without_a_code(alice, password, alice_laptop, mailoutbox):
@@ -422,5 +422,5 @@ def test_the_stored_code_hash_covers_the_device_token(alice, password, alice_lap
     code = code_from(mailoutbox)
     challenge = NewDeviceChallenge.objects.get(user=alice)
     assert challenge.code_hash == devices._code_hash(challenge, code)
-    challenge.device_token_hash = devices._token_hash("another-browser-token-0123456789")
+    challenge.device_token_hash = devices.token_hash("another-browser-token-0123456789")
     assert challenge.code_hash != devices._code_hash(challenge, code)
