@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import logging
 import re
 from urllib.parse import unquote_to_bytes
 
+import redis.exceptions
 from django.conf import settings
 from django.db import DatabaseError
 from django.http import HttpRequest, HttpResponse
 
-from .views import bad_request_page, method_not_allowed_page
+from .views import bad_request_page, method_not_allowed_page, service_unavailable
 
 TOO_LARGE = "That request was too large. Forms here take a few kilobytes at most."
 NOT_UTF8_QUERY = "The address is not valid UTF-8 text."
@@ -186,3 +188,31 @@ def _personal(request: HttpRequest) -> bool:
         return user.is_authenticated
     except DatabaseError:
         return True
+
+
+logger = logging.getLogger("panel.outage")
+
+SIGNIN_UNAVAILABLE = "Sign-in is unavailable for a moment. Please try again in a minute."
+# Redis holds the rate-limit counters (and the cache): a view that needs them fails closed.
+CACHE_OUTAGES = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError)
+
+
+class OutageMiddleware:
+    """A view that meets a cache outage (Redis down) answers 503 with a sentence and
+    ``Retry-After``, not a 500: sign-in never runs without its rate limits, and nothing
+    is counted or changed. Pages that do not need the cache keep working."""
+
+    def __init__(self, get_response) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception):
+        if not isinstance(exception, CACHE_OUTAGES):
+            return None
+        logger.warning(
+            "cache unavailable (%s) answering %s", type(exception).__name__, request.path[:200]
+        )
+        message = SIGNIN_UNAVAILABLE if request.path.startswith("/auth/") else ""
+        return service_unavailable(request, message)

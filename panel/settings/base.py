@@ -73,6 +73,8 @@ MIDDLEWARE = [
     # Turns django-ratelimit's Ratelimited into the 429 page (RATELIMIT_VIEW) instead
     # of a 403.
     "django_ratelimit.middleware.RatelimitMiddleware",
+    # A view that meets a Redis outage answers 503 ("Sign-in is unavailable for a moment").
+    "panel.middleware.OutageMiddleware",
 ]
 
 ROOT_URLCONF = "panel.urls"
