@@ -9,11 +9,13 @@ Outbox rows are read-only and their bodies (which may hold one-time links) are h
 from __future__ import annotations
 
 from django.contrib import admin, messages
+from django.utils import timezone
 
 from panel.admin import ReadOnlyAdminMixin
 
 from . import services
 from .models import OutboxEmail, User
+from .tasks import next_attempt_at
 
 
 @admin.register(User)
@@ -59,7 +61,16 @@ class UserAdmin(admin.ModelAdmin):
 
 @admin.register(OutboxEmail)
 class OutboxEmailAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
-    list_display = ("created_at", "recipient", "template", "status", "attempts", "sent_at")
+    list_display = (
+        "created_at",
+        "recipient",
+        "template",
+        "status",
+        "attempts",
+        "last_error",
+        "next_attempt",
+        "sent_at",
+    )
     list_filter = ("status", "template")
     search_fields = ("recipient", "template", "subject")
     date_hierarchy = "created_at"
@@ -73,10 +84,17 @@ class OutboxEmailAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         "attempts",
         "last_error",
         "last_attempt_at",
+        "next_attempt",
         "sent_at",
     )
     readonly_fields = fields
     actions = ("resend",)
+
+    @admin.display(description="next attempt")
+    def next_attempt(self, obj: OutboxEmail):
+        """When a pending email that failed is tried again (its retry's backoff)."""
+        when = next_attempt_at(obj)
+        return timezone.localtime(when).strftime("%Y-%m-%d %H:%M:%S %Z") if when else "-"
 
     @admin.action(description="Re-send (pending or failed emails)", permissions=["view"])
     def resend(self, request, queryset):

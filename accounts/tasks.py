@@ -34,6 +34,19 @@ def backoff(attempts: int) -> int:
     return min(10 * 2 ** max(attempts - 1, 0), MAX_BACKOFF)
 
 
+def next_attempt_at(email: OutboxEmail):
+    """When a pending email that failed is tried again: its retry's backoff after the
+    last attempt (the periodic re-send catches it then, if the retry was lost). None
+    when it is not waiting for a retry."""
+    if (
+        email.status != OutboxEmail.Status.PENDING
+        or not email.attempts
+        or not email.last_attempt_at
+    ):
+        return None
+    return email.last_attempt_at + timedelta(seconds=backoff(email.attempts))
+
+
 def _claim(outbox_id: int, after_attempt: int | None) -> int | None:
     """Take the row for one attempt; return the attempt number, or None if not ours.
 

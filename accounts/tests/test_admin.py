@@ -105,3 +105,24 @@ def test_the_resend_action_delivers_a_failed_email_and_skips_sent_ones(
     assert [m.to for m in mailoutbox] == [["x@example.com"]]
     event = AuditEvent.objects.get(action="outbox_resent")
     assert event.metadata == {"outbox_ids": [failed.pk]}
+
+
+def test_the_outbox_shows_why_an_email_failed_and_when_it_is_tried_again(admin_client):
+    """SMTP refusing: the operator sees the error and the next attempt (the retry's
+    backoff after the last one: 10 s, 20 s, 40 s, ...)."""
+    from datetime import UTC, datetime
+
+    last = datetime(2026, 11, 30, 9, 0, 0, tzinfo=UTC)
+    email = OutboxEmail.objects.create(
+        recipient="x@example.com",
+        template="verify_email",
+        subject="Confirm",
+        attempts=3,
+        last_attempt_at=last,
+        last_error="SMTPServerDisconnected: Connection unexpectedly closed",
+    )
+    listing = admin_client.get("/admin/accounts/outboxemail/").content.decode()
+    assert "Connection unexpectedly closed" in listing
+    detail = admin_client.get(f"/admin/accounts/outboxemail/{email.pk}/change/").content.decode()
+    # The third attempt failed at 09:00:00; the retry after it waits 40 s.
+    assert "2026-11-30 09:00:40 UTC" in detail
