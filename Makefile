@@ -7,7 +7,7 @@ PIP := $(VENV)/bin/pip
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run install install-dev migrate chromium test test-services lint format bench bench-load compose-check clean
+.PHONY: run install install-dev migrate chromium test test-services lint format bench bench-load bench-http compose-check clean
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -74,6 +74,12 @@ bench: install-dev
 # gunicorn on a free 127.0.0.1 port, legitimate users with and without attackers (~1 min).
 bench-load: install-dev
 	$(PY) bench/load.py
+
+# The signed-in pages over HTTP (wrk) against a bare-Django control, on PostgreSQL
+# (DATABASE_URL): server CPU per request and p99 ratios (~1 min; docs/performance.md).
+bench-http: install-dev
+	@command -v wrk >/dev/null || { [ "$$(id -u)" = "0" ] && apt-get install -y -qq wrk >/dev/null; }
+	$(PY) bench/http_bench.py
 
 clean:
 	rm -rf $(VENV) staticfiles .pytest_cache
