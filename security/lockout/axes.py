@@ -1,5 +1,5 @@
-"""Glue between django-axes and the panel: the axes handler, the locked-out response,
-and the rate-limit key. The policy itself lives in ``security.lockout.policy``.
+"""Glue between django-axes and the panel: the axes handler and the locked-out response.
+The policy itself lives in ``security.lockout.policy``.
 """
 
 from __future__ import annotations

@@ -260,7 +260,7 @@ def reauth_failed(
 
     A lockout here does not sign the session out: it is a full session already, and
     the lock is about guessing. The locked pair refuses further code and password
-    attempts on these pages (``security.lockout.decorators.refuse_while_locked``) and new
+    attempts on these pages (``security.lockout.decorators.lockout_guarded``) and new
     sign-ins from that address, until the lock ends. Ending the session as well would
     only turn the owner's typos into a sign-out.
     """
