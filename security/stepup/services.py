@@ -12,7 +12,7 @@ from audit.actions import Action
 from audit.services import audit
 from security.lockout import policy as lockout
 from security.stepup import state
-from security.twofactor.totp import has_2fa, verify_totp
+from security.twofactor.totp import has_totp, verify_totp
 
 STEPUP_SECONDS = state.STEPUP_SECONDS
 
@@ -31,7 +31,7 @@ def stepup(*, request: HttpRequest, password: str = "", code: str = ""):
     factor = "password"
     if password:
         ok = user.has_usable_password() and check_password(password, user.password)
-    elif code and has_2fa(user):
+    elif code and has_totp(user):
         factor = "totp"
         ok = verify_totp(user=user, code="".join(code.split())).ok
     if not ok:

@@ -16,7 +16,7 @@ from panel.links import safe_next
 from security.lockout.axes import locked_response
 from security.lockout.decorators import lockout_guarded
 from security.stepup import services as stepup_services
-from security.twofactor.totp import has_2fa
+from security.twofactor.totp import has_totp
 
 
 class StepUpPasswordForm(forms.Form):
@@ -47,7 +47,7 @@ def stepup(request: HttpRequest) -> HttpResponse:
     next_url = safe_next(
         request, request.POST.get("next") or request.GET.get("next"), reverse("security:sessions")
     )
-    has_code = has_2fa(request.user)
+    has_code = has_totp(request.user)
     use_code = has_code and (request.POST.get("factor") or request.GET.get("factor")) == "code"
     form_class = StepUpCodeForm if use_code else StepUpPasswordForm
     form = form_class(request.POST if request.method == "POST" else None)
