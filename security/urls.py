@@ -74,6 +74,11 @@ passkeys_urlpatterns: list = [
 sessions_urlpatterns: list = [
     path("settings/sessions/", sessions.sessions_tab, name="sessions"),
     path("settings/sessions/confirm/", stepup.stepup, name="stepup"),
+    path(
+        "settings/sessions/confirm/passkey/options/",
+        stepup.stepup_passkey_options,
+        name="stepup_passkey_options",
+    ),
     path("settings/sessions/<int:pk>/revoke/", sessions.revoke_session, name="session_revoke"),
     path(
         "settings/sessions/revoke-others/",

@@ -146,6 +146,7 @@ EXPECTED: dict[str, dict[str, str]] = {
     "security:passkey_signin": public("405 | 400", **each(SIGNED_IN, "405 | →/dashboard/")),
     "security:sessions": private("200 | 405"),
     "security:stepup": private("200 | 400"),
+    "security:stepup_passkey_options": private("405 | 400"),
     "security:session_revoke": private("stepup | stepup", stepped_up="200 | →/settings/sessions/!"),
     "security:sessions_revoke_others": private(
         "stepup | stepup", stepped_up="200 | →/settings/sessions/!"

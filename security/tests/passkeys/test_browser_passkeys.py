@@ -125,8 +125,10 @@ def test_a_person_adds_a_passkey_signs_in_with_it_twice_and_removes_it(
     page.get_by_role("textbox", name="Name").fill("Old laptop")
     page.get_by_role("button", name="Save").click()
     page.locator("#passkeys").get_by_role("link", name="Remove Old laptop").click()
-    page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Confirm").click()
+    # The step-up takes the passkey as well as the password.
+    expect(page.get_by_role("heading", name="Confirm it's you")).to_be_visible()
+    shot(page, "passkey_stepup")
+    page.get_by_role("button", name="Use your passkey").click()
     expect(page.get_by_text("This is your last second factor")).to_be_visible()
     shot(page, "passkey_remove")
     page.get_by_role("button", name="Remove passkey").click()
