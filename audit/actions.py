@@ -35,6 +35,15 @@ class Action(models.TextChoices):
     BACKUP_CODE_USED = "backup_code_used", "Backup code used"
     BACKUP_CODES_REGENERATED = "backup_codes_regenerated", "New backup codes made"
     ENCRYPTION_KEY_ROTATED = "encryption_key_rotated", "Two-factor secrets re-encrypted"
+    # Passkeys and security keys (WebAuthn)
+    PASSKEY_ADDED = "passkey_added", "Passkey added"
+    PASSKEY_RENAMED = "passkey_renamed", "Passkey renamed"
+    PASSKEY_REMOVED = "passkey_removed", "Passkey removed"
+    PASSKEY_FAILED = "passkey_failed", "Passkey refused"
+    PASSKEY_COUNTER_REGRESSED = (
+        "passkey_counter_regressed",
+        "Passkey refused: its signature counter went backwards (a cloned authenticator?)",
+    )
     # Lockout
     LOCKOUT = "lockout", "Sign-in locked"
     UNLOCK = "unlock", "Sign-in lock lifted"

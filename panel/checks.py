@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -137,4 +138,23 @@ def check_database_cache_table(app_configs, **kwargs):
             id="panel.E006",
         )
         for table in sorted(tables - existing)
+    ]
+
+
+@register(Tags.security)
+def check_site_url_can_host_passkeys(app_configs, **kwargs):
+    """An IP address is not a valid WebAuthn relying party id: with one as SITE_URL the
+    passkey buttons are hidden (security.passkeys.ceremony.available)."""
+    host = urlsplit(settings.SITE_URL).hostname or ""
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return []
+    return [
+        Warning(
+            f"SITE_URL is an IP address ({host}): passkeys cannot work and are hidden.",
+            hint="Serve the panel at a host name (e.g. http://localhost:8000 for development, "
+            "https://panel.example.com in production) and set SITE_URL to it.",
+            id="panel.W010",
+        )
     ]

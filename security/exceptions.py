@@ -76,3 +76,19 @@ class DecisionRefused(Refusal):
 
 class ResendRefused(Refusal):
     """No new emailed code can be sent for this sign-in: it has to start again."""
+
+
+class PasskeyRefused(Refusal):
+    """A WebAuthn ceremony was refused. ``reason``: ``no_challenge`` (none pending, used
+    already or expired), ``malformed``, ``unknown_credential``, ``other_user`` (a
+    credential of another account), ``invalid`` (signature, origin, challenge or relying
+    party wrong), ``counter`` (the signature counter went backwards: a cloned
+    authenticator), ``user_handle`` (the user handle is not the credential's owner),
+    ``cancelled`` (the browser reported the prompt was dismissed)."""
+
+    default_message = "That passkey could not be used. Try again, or use another way."
+
+    def __init__(self, reason: str, message: str = "", *, user=None) -> None:
+        super().__init__(message)
+        self.reason = reason
+        self.user = user

@@ -1,6 +1,7 @@
 from django.urls import path
 
 from security.devices import views as devices
+from security.passkeys import views as passkeys
 from security.sessions import views as sessions
 from security.signin import views as signin
 from security.stepup import views as stepup
@@ -14,6 +15,13 @@ signin_urlpatterns: list = [
     path("auth/login/", signin.login_view, name="login"),
     path("auth/logout/", signin.logout_view, name="logout"),
     path("auth/2fa/", signin.twofactor_signin, name="twofactor_signin"),
+    path(
+        "auth/2fa/passkey/options/",
+        signin.twofactor_passkey_options,
+        name="twofactor_passkey_options",
+    ),
+    path("auth/passkey/", signin.passkey_signin, name="passkey_signin"),
+    path("auth/passkey/options/", signin.passkey_signin_options, name="passkey_signin_options"),
     path("auth/device/", signin.device_code, name="device_code"),
     path("auth/device/resend/", signin.device_code_resend, name="device_code_resend"),
     path("auth/held/", signin.signin_held, name="signin_held"),
@@ -42,10 +50,35 @@ twofactor_urlpatterns: list = [
     path("settings/security/2fa/disable/", twofactor.twofactor_disable, name="twofactor_disable"),
 ]
 
+# Passkeys and security keys (adding and removing need a recent step-up).
+passkeys_urlpatterns: list = [
+    path("settings/security/passkeys/add/", passkeys.passkey_add, name="passkey_add"),
+    path(
+        "settings/security/passkeys/add/options/",
+        passkeys.passkey_add_options,
+        name="passkey_add_options",
+    ),
+    path(
+        "settings/security/passkeys/<int:pk>/rename/",
+        passkeys.passkey_rename,
+        name="passkey_rename",
+    ),
+    path(
+        "settings/security/passkeys/<int:pk>/remove/",
+        passkeys.passkey_remove,
+        name="passkey_remove",
+    ),
+]
+
 # Sessions tab (revoking needs a recent step-up) and trusted devices.
 sessions_urlpatterns: list = [
     path("settings/sessions/", sessions.sessions_tab, name="sessions"),
     path("settings/sessions/confirm/", stepup.stepup, name="stepup"),
+    path(
+        "settings/sessions/confirm/passkey/options/",
+        stepup.stepup_passkey_options,
+        name="stepup_passkey_options",
+    ),
     path("settings/sessions/<int:pk>/revoke/", sessions.revoke_session, name="session_revoke"),
     path(
         "settings/sessions/revoke-others/",
@@ -56,5 +89,9 @@ sessions_urlpatterns: list = [
 ]
 
 urlpatterns = (
-    signin_urlpatterns + suspicious_urlpatterns + twofactor_urlpatterns + sessions_urlpatterns
+    signin_urlpatterns
+    + suspicious_urlpatterns
+    + twofactor_urlpatterns
+    + passkeys_urlpatterns
+    + sessions_urlpatterns
 )

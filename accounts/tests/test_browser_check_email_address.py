@@ -57,7 +57,7 @@ def test_a_password_change_says_this_browser_stays_trusted(
     page.goto(f"{live_server.url}/auth/login/")
     page.get_by_label("Email or username").fill("sam")
     page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("button", name="Sign in", exact=True).click()
     expect(page).to_have_url(f"{live_server.url}/dashboard/")
     page.goto(f"{live_server.url}/settings/security/password/")
     page.get_by_label("Current password").fill(PASSWORD)

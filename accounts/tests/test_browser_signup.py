@@ -71,7 +71,7 @@ def test_a_newcomer_signs_up_confirms_the_email_and_reaches_settings(
 
     page.get_by_label("Email or username").fill("sam.okafor")
     page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("button", name="Sign in", exact=True).click()
     expect(page).to_have_url(f"{live_server.url}/dashboard/")
 
     page.get_by_label("Account menu for Sam Okafor").click()

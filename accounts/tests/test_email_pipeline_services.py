@@ -98,11 +98,11 @@ def test_the_verification_email_of_a_sign_up_arrives_at_the_smtp_sink(client, sm
         for part in message.walk()
         if part.get_content_type() == "text/plain"
     )
-    assert "http://127.0.0.1:8000/auth/verify/" in text  # built from SITE_URL
+    assert "http://localhost:8000/auth/verify/" in text  # built from SITE_URL
 
     # The link in the real email verifies the account: open it, confirm with the button.
     link = next(word for word in text.split() if "/auth/verify/" in word)
-    assert client.get(link.removeprefix("http://127.0.0.1:8000")).status_code == 302
+    assert client.get(link.removeprefix("http://localhost:8000")).status_code == 302
     confirmed = client.post("/auth/verify/confirm/")
     assert confirmed.status_code == 302
     assert confirmed["Location"] == "/auth/login/"

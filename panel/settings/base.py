@@ -20,7 +20,9 @@ CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
 # The address the panel is reached at. Links in emails (verification, password reset)
 # are built from it, never from the request's Host header.
-SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
+# The default is a host name, not 127.0.0.1: passkeys need one (an IP address is not a
+# valid WebAuthn relying party id). `make run` still binds to 127.0.0.1 only.
+SITE_URL = env.str("SITE_URL", default="http://localhost:8000").rstrip("/")
 SITE_NAME = env.str("SITE_NAME", default="Panel")
 # The issuer shown in authenticator apps.
 OTP_ISSUER = env.str("OTP_ISSUER", default=SITE_NAME)
@@ -36,6 +38,7 @@ INSTALLED_APPS = [
     "django_otp",
     "django_otp.plugins.otp_totp",
     "django_otp.plugins.otp_static",
+    "django_otp_webauthn",  # passkeys and security keys (security/passkeys/)
     "axes",
     "panel.apps.PanelConfig",
     "audit",
@@ -237,6 +240,7 @@ AXES_SENSITIVE_PARAMETERS = [
     "otp_token",
     "token",
     "backup_code",
+    "credential",  # a passkey's signed answer (single use, but no log needs it)
     "password1",
     "password2",
     "old_password",
@@ -349,3 +353,18 @@ LOGGING = {
         "axes": {"level": "WARNING"},
     },
 }
+
+# Passkeys (django-otp-webauthn): the relying party id and origin are read from SITE_URL
+# when a ceremony runs (security.passkeys.ceremony.PanelWebAuthnHelper), never from the
+# request's Host. The package's own checks of OTP_WEBAUTHN_RP_ID and
+# OTP_WEBAUTHN_ALLOWED_ORIGINS are replaced by panel.W010 (an IP-address SITE_URL).
+OTP_WEBAUTHN_HELPER_CLASS = "security.passkeys.ceremony.PanelWebAuthnHelper"
+OTP_WEBAUTHN_RP_NAME = SITE_NAME
+OTP_WEBAUTHN_ALLOW_PASSWORDLESS_LOGIN = True
+OTP_WEBAUTHN_TIMEOUT_SECONDS = 2 * 60
+SILENCED_SYSTEM_CHECKS = [
+    *SILENCED_SYSTEM_CHECKS,
+    "otp_webauthn.E010",
+    "otp_webauthn.E030",
+    "otp_webauthn.E031",
+]

@@ -60,6 +60,9 @@ PUBLIC = {
     "accounts:password_reset_confirm": "the emailed reset link and the new-password form",
     "accounts:password_strength": "password strength endpoint (POST, JSON)",
     "security:twofactor_signin": "the 2FA step of sign-in",
+    "security:twofactor_passkey_options": "passkey options of the 2FA step (POST, JSON)",
+    "security:passkey_signin": "passwordless sign-in with a passkey (POST, rate-limited)",
+    "security:passkey_signin_options": "passkey options for passwordless sign-in (POST, JSON)",
     "security:device_code": "the emailed new-device code step of sign-in",
     "security:device_code_resend": "send a new device code (POST)",
     "security:signin_held": "waiting page of a sign-in held for approval",
@@ -133,8 +136,17 @@ EXPECTED: dict[str, dict[str, str]] = {
     ),
     "security:twofactor_regenerate": private(TO_SECURITY, **each(WITH_2FA, "200 | 400")),
     "security:twofactor_disable": private(TO_SECURITY, **each(WITH_2FA, "200 | 400")),
+    # Passkeys: adding needs a fresh step-up; the personas have none to rename or remove.
+    "security:passkey_add": private("stepup | stepup", stepped_up="200 | 400"),
+    "security:passkey_add_options": private("405 | 403", stepped_up="405 | 400"),
+    "security:passkey_rename": private("404 | 404"),
+    "security:passkey_remove": private("404 | 404"),
+    "security:twofactor_passkey_options": public("405 | 400"),
+    "security:passkey_signin_options": public("405 | 200", **each(SIGNED_IN, "405 | 400")),
+    "security:passkey_signin": public("405 | 400", **each(SIGNED_IN, "405 | →/dashboard/")),
     "security:sessions": private("200 | 405"),
     "security:stepup": private("200 | 400"),
+    "security:stepup_passkey_options": private("405 | 400"),
     "security:session_revoke": private("stepup | stepup", stepped_up="200 | →/settings/sessions/!"),
     "security:sessions_revoke_others": private(
         "stepup | stepup", stepped_up="200 | →/settings/sessions/!"

@@ -179,21 +179,22 @@ def test_the_dashboard_with_2fa_takes_four_queries(tia_browser, django_assert_nu
         get_ok(tia_browser, "/dashboard/")
 
 
-def test_the_security_tab_without_2fa_takes_six_queries(
+def test_the_security_tab_without_2fa_takes_eight_queries(
     sam, sam_browser, django_assert_num_queries
 ):
     trusted_devices(sam, 2)
     activity(sam, 2)
-    with django_assert_num_queries(SIGNED_IN_BASE + 3):
+    # Passkeys: one query whether one makes 2FA on without the app, one for the list.
+    with django_assert_num_queries(SIGNED_IN_BASE + 5):
         response = get_ok(sam_browser, "/settings/security/")
     assert "Enable 2FA" in response.content.decode()
 
 
-def test_the_security_tab_with_2fa_takes_nine_queries(tia, tia_browser, django_assert_num_queries):
+def test_the_security_tab_with_2fa_takes_ten_queries(tia, tia_browser, django_assert_num_queries):
     user, _ = tia
     trusted_devices(user, 2)
     activity(user, 2)
-    with django_assert_num_queries(SIGNED_IN_BASE + OTP_VERIFIED + 5):
+    with django_assert_num_queries(SIGNED_IN_BASE + OTP_VERIFIED + 6):
         response = get_ok(tia_browser, "/settings/security/")
     assert "10 of 10 left" in response.content.decode()
 
@@ -218,13 +219,14 @@ def test_the_sessions_tab_with_2fa_and_held_sign_ins_takes_seven_queries(
     assert response.content.decode().count("Yes, it was me") == 2
 
 
-def test_the_2fa_step_of_sign_in_takes_five_queries(tia, password, django_assert_num_queries):
+def test_the_2fa_step_of_sign_in_takes_six_queries(tia, password, django_assert_num_queries):
     user, _ = tia
     client = browser("203.0.113.8")
     start_two_factor(client, user, password)
     # One of them maps the username to its lockout key with the sign-in's own look-up
-    # (accounts.backends.normalize_login), so every spelling shares one counter.
-    with django_assert_num_queries(5):
+    # (accounts.backends.normalize_login), so every spelling shares one counter; one
+    # asks whether the account has a passkey to offer first.
+    with django_assert_num_queries(6):
         get_ok(client, "/auth/2fa/")
 
 

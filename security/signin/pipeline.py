@@ -50,7 +50,7 @@ def after_factors(
     request: HttpRequest, user, *, method: str, next_url: str | None = None, device=None
 ) -> Outcome:
     """Every factor the account requires has been checked (``method``: "password",
-    "totp" or "backup_code"). The registered stages may pause the sign-in (each saves
+    "totp", "backup_code" or "passkey"). The registered stages may pause the sign-in (each saves
     what its step needs and answers its outcome); otherwise it completes now.
     ``device`` is the django-otp device that verified the second factor, if any."""
     attempt = stages.Attempt(

@@ -30,7 +30,7 @@ class Attempt:
 
     request: HttpRequest
     user: Any
-    method: str  # "password", "totp" or "backup_code"
+    method: str  # "password", "totp", "backup_code" or "passkey"
     next_url: str | None = None
     # The django-otp device that verified the second factor (its persistent id), if any:
     # a step that pauses the sign-in keeps it, so the finished session counts as verified.

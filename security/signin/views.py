@@ -9,7 +9,7 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth import authenticate
 from django.contrib.auth.decorators import login_not_required
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import urlencode
@@ -19,11 +19,14 @@ from django_ratelimit.decorators import ratelimit
 
 from accounts.forms import LOGIN_FAILED, LoginForm
 from panel import ratelimits
+from panel.links import safe_next
 from panel.net import client_ip
 from security.devices import services as devices
-from security.exceptions import ResendRefused
+from security.exceptions import PasskeyRefused, ResendRefused
 from security.lockout import policy as lockout
 from security.lockout.axes import locked_response, refused_pending_response
+from security.passkeys import ceremony, services as passkeys
+from security.passkeys.forms import CredentialForm
 from security.signin import pending, pipeline as signin
 from security.signin.outcomes import (
     DeviceCodeRequired,
@@ -105,7 +108,10 @@ def login_view(request: HttpRequest) -> HttpResponse:
     # A refused sign-in (unknown user, wrong password, unverified address alike) is a 400,
     # as every form of the panel answers bad input: the same status and body for each.
     return render(
-        request, "security/signin/login.html", {"form": form}, status=400 if form.is_bound else 200
+        request,
+        "security/signin/login.html",
+        {"form": form, "passkeys_available": ceremony.available()},
+        status=400 if form.is_bound else 200,
     )
 
 
@@ -143,14 +149,31 @@ def twofactor_signin(request: HttpRequest) -> HttpResponse:
         pending.clear(request)
         return locked_response(request, lock)
 
-    use_backup = (request.POST.get("method") or request.GET.get("method")) == "backup"
+    chosen = request.POST.get("method") or request.GET.get("method")
+    if request.method == "POST" and chosen == "passkey":
+        return _passkey_second_factor(request, state, user)
+    return _twofactor_page(request, state, user, chosen=chosen)
+
+
+PASSKEY_CANCELLED = "The passkey prompt was closed or timed out. Try again, or use another way."
+
+
+def _twofactor_page(
+    request: HttpRequest, state, user, *, chosen: str | None, passkey_error: str = ""
+) -> HttpResponse:
+    """The 2FA step: "Use your passkey" first when the account has one, the
+    authenticator app's code or a backup code as the other ways."""
     device = totp.confirmed_device(user)
+    with_totp = device is not None
+    with_passkey = ceremony.available() and passkeys.has_passkey(user)
+    use_backup = chosen == "backup"
     unreadable = device is not None and not use_backup and not totp.secret_readable(device)
     if unreadable:
         use_backup = True
     form_class = BackupCodeForm if use_backup else TOTPCodeForm
     method = "backup_code" if use_backup else "totp"
-    data = request.POST if request.method == "POST" and not unreadable else None
+    posted_code = request.method == "POST" and chosen != "passkey"
+    data = request.POST if posted_code and not unreadable else None
     form = form_class(data)
 
     if data is not None and form.is_valid():
@@ -181,12 +204,140 @@ def twofactor_signin(request: HttpRequest) -> HttpResponse:
             "use_backup": use_backup,
             "unreadable": unreadable,
             "unreadable_message": totp.UNREADABLE_MESSAGE,
+            "with_totp": with_totp,
+            "with_passkey": with_passkey,
+            "passkey_error": passkey_error,
             "totp_url": reverse("security:twofactor_signin"),
             "backup_url": reverse("security:twofactor_signin")
             + "?"
             + urlencode({"method": "backup"}),
         },
-        status=_form_status(request),
+        status=400 if request.method == "POST" else 200,
+    )
+
+
+def _passkey_second_factor(request: HttpRequest, state, user) -> HttpResponse:
+    """The passkey's answer at /auth/2fa/. A refused one is audited and counted on the
+    lockout like a wrong code; a dismissed prompt is neither (the other ways stay)."""
+    answer = CredentialForm(request.POST)
+    if not answer.is_valid() or answer.cleaned_data["credential"] is None:
+        passkeys.clear_ceremony(request)
+        message = (
+            PASSKEY_CANCELLED
+            if answer.is_valid() and answer.cleaned_data["error"]
+            else "Your browser did not send a passkey. Try again, or use another way."
+        )
+        return _twofactor_page(request, state, user, chosen="passkey", passkey_error=message)
+    try:
+        credential = passkeys.authenticate_complete(
+            request=request, purpose="2fa", user=user, data=answer.cleaned_data["credential"]
+        )
+    except PasskeyRefused as refusal:
+        if refusal.reason == "counter":
+            passkeys.record_refusal(request=request, refusal=refusal, ceremony="2fa")
+        lock = signin.second_factor_failed(request, user, method="passkey", reason=refusal.reason)
+        if lock.locked:
+            return locked_response(request, lock)
+        return _twofactor_page(
+            request, state, user, chosen="passkey", passkey_error=refusal.message
+        )
+    return respond(
+        request,
+        signin.after_factors(
+            request, user, method="passkey", next_url=state.next_url, device=credential
+        ),
+    )
+
+
+@login_not_required
+@require_POST
+@ratelimit(
+    key=ratelimits.ip_key, rate=ratelimits.two_factor_rate, method="POST", group="2fa", block=True
+)
+def twofactor_passkey_options(request: HttpRequest) -> HttpResponse:
+    """JSON: the options of ``navigator.credentials.get()`` for the pending sign-in's
+    passkeys. The challenge is kept for this sign-in only and expires with it."""
+    state = pending.get(request)
+    user = state.user() if state is not None and state.stage == "2fa" else None
+    if user is None or request.user.is_authenticated:
+        return JsonResponse({"error": EXPIRED}, status=400)
+    if not passkeys.has_passkey(user) or not ceremony.available():
+        return JsonResponse({"error": "No passkey can be used here."}, status=400)
+    return JsonResponse(passkeys.authenticate_begin(request=request, purpose="2fa", user=user))
+
+
+def _login_page(request: HttpRequest, *, error: str, status: int = 400) -> HttpResponse:
+    return render(
+        request,
+        "security/signin/login.html",
+        {"form": LoginForm(), "passkeys_available": ceremony.available(), "passkey_error": error},
+        status=status,
+    )
+
+
+@login_not_required
+@require_POST
+@ratelimit(
+    key=ratelimits.ip_key,
+    rate=ratelimits.PASSKEY_SIGNIN_PER_IP,
+    method="POST",
+    group="passkey-signin",
+    block=True,
+)
+def passkey_signin_options(request: HttpRequest) -> HttpResponse:
+    """JSON: the options of a passwordless ``navigator.credentials.get()``: no user is
+    named (discoverable credentials), user verification required."""
+    if request.user.is_authenticated:
+        return JsonResponse({"error": "You are signed in already."}, status=400)
+    if not ceremony.available():
+        return JsonResponse({"error": "Passkeys are not available on this site."}, status=400)
+    return JsonResponse(passkeys.authenticate_begin(request=request, purpose="passwordless"))
+
+
+@login_not_required
+@require_POST
+@ratelimit(
+    key=ratelimits.ip_key,
+    rate=ratelimits.PASSKEY_SIGNIN_PER_IP,
+    method="POST",
+    group="passkey-signin",
+    block=True,
+)
+def passkey_signin(request: HttpRequest) -> HttpResponse:
+    """Passwordless sign-in: a passkey (with user verification) is both factors. The
+    sign-in then meets the same stages (new device, suspicious, ...) as any other."""
+    if request.user.is_authenticated:
+        return redirect("dashboard")
+    answer = CredentialForm(request.POST)
+    if not answer.is_valid() or answer.cleaned_data["credential"] is None:
+        passkeys.clear_ceremony(request)
+        if answer.is_valid() and answer.cleaned_data["error"]:
+            messages.info(request, "The passkey prompt was closed or timed out.")
+            return redirect("security:login")
+        return _login_page(request, error="Your browser did not send a passkey. Please try again.")
+    try:
+        credential = passkeys.authenticate_complete(
+            request=request, purpose="passwordless", data=answer.cleaned_data["credential"]
+        )
+    except PasskeyRefused as refusal:
+        passkeys.record_refusal(request=request, refusal=refusal, ceremony="passwordless")
+        if refusal.user is not None:
+            lock = lockout.record_failure(request, login=refusal.user.get_username())
+            if lock.locked:
+                return locked_response(request, lock)
+        return _login_page(request, error=refusal.message)
+    user = credential.user
+    lock = lockout.status_for(request, user.get_username())
+    if lock.locked:
+        return locked_response(request, lock)
+    if not user.is_active or not user.email_verified:
+        signin.password_failed(request, login=user.get_username(), user=user)
+        return _login_page(request, error=LOGIN_FAILED)
+    next_url = safe_next(request, request.POST.get("next") or request.GET.get("next"))
+    pending.clear(request)
+    return respond(
+        request,
+        signin.after_factors(request, user, method="passkey", next_url=next_url, device=credential),
     )
 
 

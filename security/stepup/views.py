@@ -4,10 +4,10 @@ for 15 minutes, before a sensitive action (revoking a session)."""
 from __future__ import annotations
 
 from django import forms
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_http_methods, require_POST
 from django_ratelimit.decorators import ratelimit
 
 from accounts.tabs import settings_tabs
@@ -15,8 +15,10 @@ from panel import ratelimits
 from panel.links import safe_next
 from security.lockout.axes import locked_response
 from security.lockout.decorators import lockout_guarded
+from security.passkeys import ceremony, services as passkeys
+from security.passkeys.forms import CredentialForm
 from security.stepup import services as stepup_services
-from security.twofactor.totp import has_2fa
+from security.twofactor.totp import has_totp
 
 
 class StepUpPasswordForm(forms.Form):
@@ -47,12 +49,37 @@ def stepup(request: HttpRequest) -> HttpResponse:
     next_url = safe_next(
         request, request.POST.get("next") or request.GET.get("next"), reverse("security:sessions")
     )
-    has_code = has_2fa(request.user)
-    use_code = has_code and (request.POST.get("factor") or request.GET.get("factor")) == "code"
+    has_code = has_totp(request.user)
+    with_passkey = ceremony.available() and passkeys.has_passkey(request.user)
+    factor = request.POST.get("factor") or request.GET.get("factor")
+    use_code = has_code and factor == "code"
     form_class = StepUpCodeForm if use_code else StepUpPasswordForm
-    form = form_class(request.POST if request.method == "POST" else None)
+    by_passkey = request.method == "POST" and factor == "passkey" and with_passkey
+    form = form_class(request.POST if request.method == "POST" and not by_passkey else None)
     status = 200
-    if request.method == "POST" and getattr(request, "limited", False):
+    passkey_error = ""
+    if by_passkey:
+        status = 400
+        answer = CredentialForm(request.POST)
+        if getattr(request, "limited", False):
+            passkeys.clear_ceremony(request)
+            status = 429
+            passkey_error = "Too many attempts. Please wait a minute and try again."
+        elif not answer.is_valid() or answer.cleaned_data["credential"] is None:
+            passkeys.clear_ceremony(request)
+            passkey_error = (
+                "The passkey prompt was closed or timed out. Try again, or use your password."
+            )
+        else:
+            result = stepup_services.stepup_with_passkey(
+                request=request, data=answer.cleaned_data["credential"]
+            )
+            if result is True:
+                return redirect(next_url)
+            if getattr(result, "locked", False):
+                return locked_response(request, result)
+            passkey_error = "That passkey could not be used. Try again, or use your password."
+    elif request.method == "POST" and getattr(request, "limited", False):
         form.is_valid()
         form.add_error(None, "Too many attempts. Please wait a minute and try again.")
         status = 429
@@ -81,7 +108,21 @@ def stepup(request: HttpRequest) -> HttpResponse:
             "next": next_url,
             "use_code": use_code,
             "has_code": has_code,
+            "with_passkey": with_passkey,
+            "passkey_error": passkey_error,
             "minutes": stepup_services.STEPUP_SECONDS // 60,
         },
         status=status,
+    )
+
+
+@require_POST
+@ratelimit(key="user", rate=ratelimits.STEPUP_PER_USER, method="POST", group="stepup", block=True)
+def stepup_passkey_options(request: HttpRequest) -> HttpResponse:
+    """JSON: the options of ``navigator.credentials.get()`` for a step-up with one of the
+    signed-in user's passkeys."""
+    if not ceremony.available() or not passkeys.has_passkey(request.user):
+        return JsonResponse({"error": "You have no passkey to use here."}, status=400)
+    return JsonResponse(
+        passkeys.authenticate_begin(request=request, purpose="stepup", user=request.user)
     )

@@ -59,6 +59,8 @@ FAILURE_ACTIONS = (
     "2fa_failed",
     "backup_code_failed",
     "new_device_code_failed",
+    "passkey_failed",
+    "passkey_counter_regressed",
     "stepup",
     "reauth_failed",
 )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django import template
 
+from security.passkeys.services import has_passkey
 from security.twofactor import totp
 from security.twofactor.backup_codes import COUNT, LOW_WATERMARK, remaining
 
@@ -14,7 +15,8 @@ register = template.Library()
 def twofactor_state(user) -> dict:
     device = totp.confirmed_device(user)
     if device is None:
-        return {"enabled": False, "count": COUNT}
+        # A passkey alone is a second factor too: 2FA is on, without the app.
+        return {"enabled": False, "by_passkey": has_passkey(user), "count": COUNT}
     left = remaining(user)
     return {
         "enabled": True,

@@ -26,6 +26,7 @@ from audit.actions import Action
 from audit.models import AuditEvent
 from audit.services import audit
 from security.exceptions import AlreadyEnabled, CodeRefused
+from security.passkeys.services import has_passkey, remove_all as remove_all_passkeys
 from security.sessions import services as sessions
 from security.twofactor import crypto
 from security.twofactor.backup_codes import (
@@ -53,10 +54,16 @@ def confirmed_device(user) -> EncryptedTOTPDevice | None:
     return EncryptedTOTPDevice.objects.filter(user=user, confirmed=True).first()
 
 
-def has_2fa(user) -> bool:
+def has_totp(user) -> bool:
+    """Whether the authenticator app (TOTP, with its backup codes) is set up."""
     if user is None or not getattr(user, "pk", None):
         return False
     return EncryptedTOTPDevice.objects.filter(user=user, confirmed=True).exists()
+
+
+def has_2fa(user) -> bool:
+    """Whether the account has a second factor: the authenticator app or a passkey."""
+    return has_totp(user) or has_passkey(user)
 
 
 def log_unreadable(device: EncryptedTOTPDevice) -> None:
@@ -252,11 +259,13 @@ def backup_codes_regenerate(*, user, totp_code: str, request=None) -> list[str]:
     return codes
 
 
-def _wipe(user) -> bool:
-    """Delete the secret and every backup code. True if there was anything to delete."""
+def _wipe(user, *, passkeys: bool = False) -> bool:
+    """Delete the secret and every backup code (and, for an operator, every passkey).
+    True if there was anything to delete."""
     deleted, _ = EncryptedTOTPDevice.objects.filter(user=user).delete()
     codes, _ = BackupCodeSet.objects.filter(user=user).delete()
-    return bool(deleted or codes)
+    keys = remove_all_passkeys(user=user) if passkeys else 0
+    return bool(deleted or codes or keys)
 
 
 def totp_disable(*, user, code: str, request=None) -> None:
@@ -281,7 +290,7 @@ def totp_disable_by_operator(*, user, actor=None, request=None, via: str = "comm
     """An operator turns 2FA off for a user who lost both factors (after verifying who
     they are, out of band). Audited with the acting operator; the user is emailed."""
     with transaction.atomic():
-        if not _wipe(user):
+        if not _wipe(user, passkeys=True):
             return False
         audit(
             Action.TWO_FACTOR_DISABLED_BY_OPERATOR,

@@ -93,7 +93,7 @@ def _check_code(request: HttpRequest, form, *, page: str, service: Callable[...,
 def twofactor_enable(request: HttpRequest) -> HttpResponse:
     """Step 1: re-enter the password, then a fresh pending secret is created. A wrong
     password counts on the sign-in lockout."""
-    if totp.has_2fa(request.user):
+    if totp.has_totp(request.user):
         messages.info(request, "Two-factor authentication is already on.")
         return _security_tab()
     form = CurrentPasswordForm(_posted(request), user=request.user)
@@ -133,7 +133,7 @@ def twofactor_enable(request: HttpRequest) -> HttpResponse:
 def twofactor_setup(request: HttpRequest) -> HttpResponse:
     """Step 2: scan the QR code (or type the key), confirm with a code. On success the
     backup codes are shown, once, in this response."""
-    if totp.has_2fa(request.user):
+    if totp.has_totp(request.user):
         return _security_tab()
     device = totp.pending_device(request.user)
     deadline = request.session.get(SETUP_SESSION_KEY) or 0
@@ -194,7 +194,7 @@ def _backup_codes_page(request: HttpRequest, codes: list[str], *, first_time: bo
 @lockout_guarded
 def twofactor_regenerate(request: HttpRequest) -> HttpResponse:
     """New backup codes, after a fresh TOTP code (backup codes are refused here)."""
-    if not totp.has_2fa(request.user):
+    if not totp.has_totp(request.user):
         return _security_tab()
     form = TOTPCodeForm(_posted(request))
     if request.method == "POST" and form.is_valid():
@@ -230,7 +230,7 @@ def twofactor_regenerate(request: HttpRequest) -> HttpResponse:
 @lockout_guarded
 def twofactor_disable(request: HttpRequest) -> HttpResponse:
     """Turn 2FA off with a current TOTP code or a backup code."""
-    if not totp.has_2fa(request.user):
+    if not totp.has_totp(request.user):
         return _security_tab()
     form = DisableForm(_posted(request))
     if request.method == "POST" and form.is_valid():

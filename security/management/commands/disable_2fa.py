@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from security.passkeys.services import has_passkey
 from security.twofactor.models import BackupCodeSet, EncryptedTOTPDevice
 from security.twofactor.totp import totp_disable_by_operator
 
@@ -11,8 +12,8 @@ from ._operator import OperatorCommand
 class Command(OperatorCommand):
     help = (
         "Turn off two-factor authentication for USER (username or email) who lost both "
-        "the authenticator and the backup codes: deletes the TOTP secret and every backup "
-        "code, emails the user and writes an audit event. Verify who they are first."
+        "the authenticator and the backup codes: deletes the TOTP secret, every backup "
+        "code and every passkey, emails the user and writes an audit event. Verify who they are first."
     )
 
     def add_arguments(self, parser) -> None:
@@ -24,6 +25,7 @@ class Command(OperatorCommand):
         has_factors = (
             EncryptedTOTPDevice.objects.filter(user=user).exists()
             or BackupCodeSet.objects.filter(user=user).exists()
+            or has_passkey(user)
         )
         if not has_factors:
             self.stdout.write(f"{user.username} has no two-factor authentication; nothing to do.")
@@ -31,7 +33,7 @@ class Command(OperatorCommand):
         if options["dry_run"]:
             self.summary(
                 f"Dry run: would disable two-factor authentication for {user.username} "
-                "(secret and backup codes deleted, user emailed, audited).",
+                "(secret, backup codes and passkeys deleted, user emailed, audited).",
                 dry_run=True,
             )
             return

@@ -48,11 +48,11 @@ def test_the_2fa_step_and_the_activity_table_read_well_on_a_phone(
         # A mistyped password first: the activity then has a failed row too.
         phone.get_by_label("Email or username").fill("alice")
         phone.get_by_label("Password").fill("not the password")
-        phone.get_by_role("button", name="Sign in").click()
+        phone.get_by_role("button", name="Sign in", exact=True).click()
         expect(phone.get_by_role("alert").first).to_be_visible()
         phone.get_by_label("Email or username").fill("alice")
         phone.get_by_label("Password").fill(password)
-        phone.get_by_role("button", name="Sign in").click()
+        phone.get_by_role("button", name="Sign in", exact=True).click()
 
         expect(phone).to_have_url(f"{url}/auth/2fa/")
         intro = phone.get_by_text("Open your authenticator app")

@@ -31,7 +31,7 @@ def _sign_in(page, url: str, username: str, password: str) -> None:
     page.goto(f"{url}/auth/login/")
     page.get_by_label("Email or username").fill(username)
     page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("button", name="Sign in", exact=True).click()
 
 
 @pytest.mark.browser

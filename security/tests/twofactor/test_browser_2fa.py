@@ -30,13 +30,13 @@ def sign_in(page: Page, base: str, login: str, password: str) -> None:
     page.goto(base + "/auth/login/")
     page.get_by_label("Email or username").fill(login)
     page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("button", name="Sign in", exact=True).click()
 
 
 def sign_out(page: Page) -> None:
     page.locator("details.usermenu > summary").click()
     page.get_by_role("button", name="Sign out").click()
-    expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
+    expect(page.get_by_role("heading", name="Sign in", exact=True)).to_be_visible()
 
 
 def read_qr(page: Page) -> str:

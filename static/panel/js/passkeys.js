@@ -1,0 +1,133 @@
+// Passkeys: the browser's WebAuthn prompt for the forms marked data-passkey-form
+// ("register" on Add a passkey, "2fa" at /auth/2fa/, "signin" on the sign-in page).
+//
+// Without JavaScript, or in a browser without WebAuthn, the forms stay hidden and the
+// [data-passkey-unsupported] notes stay visible; the other ways keep working. With it:
+// the options come from the form's data-options-url (POST, with the CSRF token), the
+// browser prompts, and the answer is posted with the form itself, so the server answers
+// with a page. A dismissed prompt posts error=cancelled (nothing is counted).
+(function () {
+  "use strict";
+  var forms = document.querySelectorAll("[data-passkey-form]");
+  if (!forms.length) { return; }
+  var supported = !!(window.PublicKeyCredential && navigator.credentials &&
+    navigator.credentials.create && navigator.credentials.get && window.fetch);
+  if (!supported) { return; }
+
+  Array.prototype.forEach.call(document.querySelectorAll("[data-passkey-unsupported]"), function (el) {
+    el.hidden = true;
+  });
+
+  function toBytes(value) {
+    var text = value.replace(/-/g, "+").replace(/_/g, "/");
+    while (text.length % 4) { text += "="; }
+    var raw = window.atob(text);
+    var bytes = new Uint8Array(raw.length);
+    for (var i = 0; i < raw.length; i++) { bytes[i] = raw.charCodeAt(i); }
+    return bytes.buffer;
+  }
+
+  function toText(buffer) {
+    if (!buffer) { return null; }
+    var bytes = new Uint8Array(buffer);
+    var raw = "";
+    for (var i = 0; i < bytes.length; i++) { raw += String.fromCharCode(bytes[i]); }
+    return window.btoa(raw).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+  }
+
+  function descriptors(list) {
+    return (list || []).map(function (item) {
+      var copy = { type: item.type, id: toBytes(item.id) };
+      if (item.transports) { copy.transports = item.transports; }
+      return copy;
+    });
+  }
+
+  function creationOptions(options) {
+    var publicKey = Object.assign({}, options);
+    publicKey.challenge = toBytes(options.challenge);
+    publicKey.user = Object.assign({}, options.user, { id: toBytes(options.user.id) });
+    publicKey.excludeCredentials = descriptors(options.excludeCredentials);
+    return publicKey;
+  }
+
+  function requestOptions(options) {
+    var publicKey = Object.assign({}, options);
+    publicKey.challenge = toBytes(options.challenge);
+    publicKey.allowCredentials = descriptors(options.allowCredentials);
+    return publicKey;
+  }
+
+  function credentialJSON(credential) {
+    var response = credential.response;
+    var out = {
+      id: credential.id,
+      rawId: toText(credential.rawId),
+      type: credential.type,
+      authenticatorAttachment: credential.authenticatorAttachment || null,
+      clientExtensionResults: credential.getClientExtensionResults ? credential.getClientExtensionResults() : {},
+      response: { clientDataJSON: toText(response.clientDataJSON) }
+    };
+    if (response.attestationObject) {
+      out.response.attestationObject = toText(response.attestationObject);
+      out.response.transports = response.getTransports ? response.getTransports() : [];
+    } else {
+      out.response.authenticatorData = toText(response.authenticatorData);
+      out.response.signature = toText(response.signature);
+      out.response.userHandle = toText(response.userHandle);
+    }
+    return out;
+  }
+
+  Array.prototype.forEach.call(forms, function (form) {
+    var kind = form.getAttribute("data-passkey-form");
+    var status = form.querySelector("[data-passkey-status]");
+    var button = form.querySelector("[data-passkey-start]");
+    form.hidden = false;
+
+    function say(message) {
+      if (!status) { return; }
+      status.textContent = message;
+      status.hidden = !message;
+    }
+
+    form.addEventListener("submit", function (event) {
+      if (form.elements.credential.value || form.elements.error.value) { return; }
+      event.preventDefault();
+      if (button) { button.disabled = true; }
+      say("");
+      var body = new FormData();
+      body.append("csrfmiddlewaretoken", form.elements.csrfmiddlewaretoken.value);
+      if (form.elements.name) { body.append("name", form.elements.name.value); }
+      fetch(form.getAttribute("data-options-url"), {
+        method: "POST", body: body, credentials: "same-origin",
+        headers: { "Accept": "application/json" }
+      }).then(function (reply) {
+        return reply.json().then(function (data) {
+          if (!reply.ok) { throw new Error(data.error || "Passkeys are not available right now."); }
+          return data;
+        });
+      }).then(function (options) {
+        if (kind === "register") {
+          return navigator.credentials.create({ publicKey: creationOptions(options) });
+        }
+        return navigator.credentials.get({ publicKey: requestOptions(options) });
+      }).then(function (credential) {
+        if (!credential) { throw Object.assign(new Error("cancelled"), { name: "NotAllowedError" }); }
+        form.elements.credential.value = JSON.stringify(credentialJSON(credential));
+        form.submit();
+      }, function (error) {
+        if (button) { button.disabled = false; }
+        if (error && (error.name === "NotAllowedError" || error.name === "AbortError")) {
+          // Dismissed, timed out, or no passkey of this site on the device: the server
+          // forgets the challenge; the other ways stay open.
+          form.elements.error.value = "cancelled";
+          form.submit();
+          return;
+        }
+        say(error && error.message && error.name === "Error" ? error.message :
+          "Your browser could not use a passkey here. Try again, or use another way.");
+      });
+    });
+  });
+})();
