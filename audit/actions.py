@@ -36,6 +36,7 @@ class Action(models.TextChoices):
     BACKUP_CODES_REGENERATED = "backup_codes_regenerated", "New backup codes made"
     ENCRYPTION_KEY_ROTATED = "encryption_key_rotated", "Two-factor secrets re-encrypted"
     # Passkeys and security keys (WebAuthn)
+    TOTP_REMOVED = "totp_removed", "Authenticator app removed (passkeys keep 2FA on)"
     PASSKEY_ADDED = "passkey_added", "Passkey added"
     PASSKEY_RENAMED = "passkey_renamed", "Passkey renamed"
     PASSKEY_REMOVED = "passkey_removed", "Passkey removed"

@@ -280,9 +280,18 @@ def totp_disable(*, user, code: str, request=None) -> None:
         raise CodeRefused.from_result(result, method=method)
     with transaction.atomic():
         _wipe(user)
-        audit(Action.TWO_FACTOR_DISABLED, request=request, user=user, metadata={"method": method})
+        # With a passkey left, 2FA stays on: only the app (and its backup codes) went.
+        passkeys_remain = has_passkey(user)
+        audit(
+            Action.TOTP_REMOVED if passkeys_remain else Action.TWO_FACTOR_DISABLED,
+            request=request,
+            user=user,
+            metadata={"method": method},
+        )
         send_email(
-            to=user.email, template="2fa_disabled", context={"user": user, "by_operator": False}
+            to=user.email,
+            template="2fa_disabled",
+            context={"user": user, "by_operator": False, "passkeys_remain": passkeys_remain},
         )
 
 

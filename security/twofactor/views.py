@@ -19,6 +19,7 @@ from accounts.tabs import settings_tabs
 from panel import ratelimits
 from security.exceptions import AlreadyEnabled, CodeRefused
 from security.lockout.decorators import lockout_guarded, refused
+from security.passkeys.services import has_passkey
 from security.twofactor import crypto, totp
 from security.twofactor.backup_codes import COUNT, LOW_WATERMARK, remaining
 from security.twofactor.forms import CurrentPasswordForm, DisableForm, TOTPCodeForm
@@ -238,7 +239,12 @@ def twofactor_disable(request: HttpRequest) -> HttpResponse:
         if checked.locked is not None:
             return checked.locked
         if checked.ok:
-            messages.success(request, "Two-factor authentication is off.")
+            messages.success(
+                request,
+                "The authenticator app is removed. Your passkeys still protect your sign-in."
+                if has_passkey(request.user)
+                else "Two-factor authentication is off.",
+            )
             return _security_tab()
     return _settings_page(
         request,

@@ -226,3 +226,19 @@ def test_the_login_page_offers_a_passkey_only_with_javascript(client):
     assert 'data-passkey-form="signin"' in page
     assert "needs JavaScript and a browser that supports passkeys" in page
     assert "passkeys.js" in page
+
+
+def test_removing_the_authenticator_app_leaves_2fa_on_with_the_passkeys(
+    alice, alice_browser, alice_with_passkey, enroll_totp
+):
+    enrolled = enroll_totp(alice)
+    response = alice_browser.post("/settings/security/2fa/disable/", {"code": enrolled.code()})
+    assert response.status_code == 302
+    assert not AuditEvent.objects.filter(action="2fa_disabled").exists()
+    assert AuditEvent.objects.get(action="totp_removed").metadata == {"method": "totp"}
+    notice = emails("2fa_disabled")[-1]
+    assert "authenticator app was removed" in notice.subject
+    assert "stays on" in notice.body_text
+    page = alice_browser.get("/settings/security/").content.decode()
+    assert "Your passkeys still protect your sign-in" in page
+    assert "Signing in asks for your passkey after your password" in page
