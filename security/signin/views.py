@@ -20,6 +20,7 @@ from django_ratelimit.decorators import ratelimit
 from accounts.forms import LOGIN_FAILED, LoginForm
 from panel import ratelimits
 from panel.net import client_ip
+from security.blocking.decorators import block_exempt
 from security.devices import services as devices
 from security.exceptions import ResendRefused
 from security.lockout import policy as lockout
@@ -110,6 +111,7 @@ def login_view(request: HttpRequest) -> HttpResponse:
 
 
 @login_not_required
+@block_exempt
 @require_POST
 def logout_view(request: HttpRequest) -> HttpResponse:
     signin.sign_out(request)
