@@ -7,7 +7,7 @@ PIP := $(VENV)/bin/pip
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run install install-dev migrate chromium fail2ban test test-services lint format bench bench-load compose-check clean
+.PHONY: run install install-dev migrate chromium fail2ban test test-services lint format bench bench-audit bench-load compose-check clean
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -78,6 +78,12 @@ compose-check: install-dev
 # Sign-in costs and signed-in pages against a bare-Django control, in one process (bench/README.md).
 bench: install-dev
 	$(PY) bench/run.py
+	$(PY) bench/audit.py
+
+# The audit log, its CSV export and the 30-day dashboard at 1,000,000 events: needs
+# DATABASE_URL on PostgreSQL (a throwaway database is created and dropped); bench/audit.py.
+bench-audit: install-dev
+	$(PY) bench/audit.py
 
 # gunicorn on a free 127.0.0.1 port, legitimate users with and without attackers (~1 min).
 bench-load: install-dev

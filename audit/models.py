@@ -73,10 +73,10 @@ class AuditEvent(models.Model):
         # filtered page stays an index range scan; ``make bench``).
         indexes = [
             models.Index(fields=["user", "-created_at"]),
-            models.Index(fields=["actor", "-created_at"], name="audit_actor_time"),
-            models.Index(fields=["action", "-created_at"], name="audit_action_time"),
-            models.Index(fields=["ip", "-created_at"], name="audit_ip_time"),
-            models.Index(fields=["team_id", "-created_at"], name="audit_team_time"),
+            models.Index(fields=["actor", "-created_at", "-id"], name="audit_actor_time"),
+            models.Index(fields=["action", "-created_at", "-id"], name="audit_action_time"),
+            models.Index(fields=["ip", "-created_at", "-id"], name="audit_ip_time"),
+            models.Index(fields=["team_id", "-created_at", "-id"], name="audit_team_time"),
             models.Index(
                 fields=["-created_at"],
                 condition=~models.Q(outcome="success"),

@@ -6,12 +6,13 @@ Code inside ``security`` imports a model from its feature's ``models`` module.""
 from security.blocking.models import BlockedNetwork
 from security.devices.models import NewDeviceChallenge, TrustedDevice
 from security.lockout.models import Lockout
-from security.metrics.models import MetricAlertState
+from security.metrics.models import AuditHourlyCount, MetricAlertState
 from security.sessions.models import TrackedSession
 from security.suspicious.models import SuspiciousSignIn
 from security.twofactor.models import BackupCode, BackupCodeSet, EncryptedTOTPDevice
 
 __all__ = [
+    "AuditHourlyCount",
     "BackupCode",
     "BackupCodeSet",
     "BlockedNetwork",

@@ -128,8 +128,10 @@ class _Echo:
         return value
 
 
-def csv_lines(events: Iterable[AuditEvent], *, chunk: int = 2000) -> Iterator[str]:
-    """The header and one line per event, produced lazily (for a StreamingHttpResponse)."""
+def csv_lines(events: Iterable[AuditEvent], *, chunk: int = 2000, first: int = 50) -> Iterator[str]:
+    """The header and one line per event, produced lazily (for a StreamingHttpResponse).
+    Team names are looked up once a batch; the first batch is small, so the first rows
+    leave at once, later ones are ``chunk`` events each."""
     writer = csv.writer(_Echo(), lineterminator="\r\n")
     yield writer.writerow(CSV_HEADER)
     batch: list[AuditEvent] = []
@@ -156,10 +158,11 @@ def csv_lines(events: Iterable[AuditEvent], *, chunk: int = 2000) -> Iterator[st
                 ]
             )
 
+    size = first
     for event in events:
         batch.append(event)
-        if len(batch) >= chunk:
+        if len(batch) >= size:
             yield from flush(batch)
-            batch = []
+            batch, size = [], chunk
     if batch:
         yield from flush(batch)

@@ -40,6 +40,7 @@ COMMON = {
     "margin": 8,
     "dots_size": 3,
     "truncate_label": -1,
+    "truncate_legend": -1,
 }
 
 

@@ -1,8 +1,9 @@
 """The security metrics of a time window, computed from indexed aggregates.
 
-Each source is read with one grouped query over its indexed time column (audit events by
-action, outcome and time bucket; ended sessions; outbox emails; failures by address and
-hour), so a 30-day view costs a handful of queries whatever the number of rows. The
+Audit events are read from hourly counts (``security.metrics.rollup``: whole hours
+counted once, the current hour live); the other sources with one grouped query each over
+an indexed time column (ended sessions, outbox emails, failures by address and hour), so
+a 30-day view reads hundreds of counts, not every event. The
 numbers, targets and thresholds come from the product document ("Operational Metrics",
 "Alerting Thresholds"); docs/security.md lists how each one is counted.
 
@@ -17,6 +18,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.contrib.auth import get_user_model
+from django.db import connection
 from django.db.models import Count, F, Sum
 from django.db.models.functions import TruncDay, TruncHour
 from django.utils import timezone
@@ -24,6 +26,7 @@ from django.utils import timezone
 from accounts.models import OutboxEmail
 from audit.actions import Action
 from audit.models import AuditEvent
+from security.metrics import rollup
 from security.sessions.models import TrackedSession
 from security.twofactor.models import EncryptedTOTPDevice
 
@@ -118,7 +121,8 @@ def _buckets(since: datetime, until: datetime, hourly: bool) -> list[datetime]:
 
 def compute(window: str = "24h", *, now=None, team_id: int | None = None) -> Metrics:
     now = now or timezone.now()
-    since = now - WINDOWS[window]
+    # Whole hours: the window starts at the top of the hour it would start in.
+    since = rollup.hour_of(now - WINDOWS[window])
     hourly = window == "24h"
     trunc = TruncHour if hourly else TruncDay
     metrics = Metrics(window=window, since=since, until=now, buckets=_buckets(since, now, hourly))
@@ -129,23 +133,19 @@ def compute(window: str = "24h", *, now=None, team_id: int | None = None) -> Met
     if team_id is not None:
         events = events.filter(team_id=team_id)
 
-    # 1. Audit events by action, outcome and bucket: one query.
+    # 1. Audit events by action, outcome and bucket: whole hours from the hourly rollup
+    #    (security.metrics.rollup), the current hour live.
     per = defaultdict(empty)
-    for row in (
-        events.filter(
-            action__in=[
-                Action.SIGNIN,
-                Action.TWO_FACTOR_FAILED,
-                Action.NEW_DEVICE_CODE_FAILED,
-                Action.SUSPICIOUS_SIGNIN_HELD,
-                Action.LOCKOUT,
-            ]
-        )
-        .values("action", "outcome", bucket=trunc("created_at"))
-        .annotate(n=Count("id"))
-    ):
-        if row["bucket"] in index:
-            per[(row["action"], row["outcome"])][index[row["bucket"]]] += row["n"]
+    trusted = defaultdict(empty)
+    day_of = (lambda h: h) if hourly else (lambda h: h.replace(hour=0))
+    for (hour, action, outcome, via), n in rollup.counts(since, now, team_id=team_id).items():
+        i = index.get(day_of(hour))
+        if i is None:
+            continue
+        if action == Action.DEVICE_TRUSTED:
+            trusted["auto" if via in AUTO_TRUST else "code"][i] += n
+        else:
+            per[(action, outcome)][i] += n
     ok = per[(Action.SIGNIN, AuditEvent.Outcome.SUCCESS)]
     failed = per[(Action.SIGNIN, AuditEvent.Outcome.FAILURE)]
     held = per[(Action.SUSPICIOUS_SIGNIN_HELD, AuditEvent.Outcome.SUCCESS)]
@@ -173,36 +173,25 @@ def compute(window: str = "24h", *, now=None, team_id: int | None = None) -> Met
         signins=sum(ok), failed_signins=sum(failures_all), held=sum(held), lockouts=sum(locks)
     )
 
-    # 2. Devices trusted, automatically or by an emailed code / approval: one query.
-    trusted = defaultdict(empty)
-    for row in (
-        events.filter(action=Action.DEVICE_TRUSTED)
-        .values("metadata__via", bucket=trunc("created_at"))
-        .annotate(n=Count("id"))
-    ):
-        if row["bucket"] in index:
-            kind = "auto" if row["metadata__via"] in AUTO_TRUST else "code"
-            trusted[kind][index[row["bucket"]]] += row["n"]
+    # 2. Browsers trusted automatically, or by an emailed code or an approval.
     auto, code = trusted["auto"], trusted["code"]
     metrics.values["device_auto_approval_rate"] = rate(sum(auto), sum(auto) + sum(code))
     metrics.series["device_auto_approval_rate"] = [
         rate(a, a + c) for a, c in zip(auto, code, strict=True)
     ]
 
-    # 3. Password resets: accounts that used one, of the active accounts.
+    # 3. Password resets: accounts that used one (counted in the database), of the active
+    #    accounts; the series counts resets per bucket from the rollup.
     active_users = get_user_model().objects.filter(is_active=True).count()
-    resets = defaultdict(set)
-    for row in (
-        events.filter(action=Action.PASSWORD_RESET)
-        .values("user_id", bucket=trunc("created_at"))
-        .distinct()
-    ):
-        resets[row["bucket"]].add(row["user_id"])
-    reset_users = set().union(*resets.values()) if resets else set()
-    metrics.values["password_reset_rate"] = rate(len(reset_users), active_users)
-    metrics.series["password_reset_rate"] = [
-        rate(len(resets.get(b, ())), active_users) for b in metrics.buckets
-    ]
+    reset_users = (
+        events.filter(action=Action.PASSWORD_RESET, user__isnull=False).aggregate(
+            n=Count("user_id", distinct=True)
+        )["n"]
+        or 0
+    )
+    resets = per[(Action.PASSWORD_RESET, AuditEvent.Outcome.SUCCESS)]
+    metrics.values["password_reset_rate"] = rate(reset_users, active_users)
+    metrics.series["password_reset_rate"] = [rate(n, active_users) for n in resets]
 
     # 4. Sessions that ended in the window: by reason and bucket, with their durations.
     ended = defaultdict(empty)
@@ -260,19 +249,9 @@ def compute(window: str = "24h", *, now=None, team_id: int | None = None) -> Met
         rate(f, o + f) for o, f in zip(mail_ok, mail_failed, strict=True)
     ]
 
-    # 6. Failed sign-ins per address and hour: the ten addresses with the worst hour.
-    per_ip: dict[str, list[int]] = defaultdict(list)
-    for row in (
-        events.filter(action__in=FAILED_ACTIONS, outcome=AuditEvent.Outcome.FAILURE)
-        .exclude(ip__isnull=True)
-        .values("ip", hour=TruncHour("created_at"))
-        .annotate(n=Count("id"))
-    ):
-        per_ip[row["ip"]].append(row["n"])
-    metrics.top_ips = sorted(
-        ((ip, sum(hours), max(hours)) for ip, hours in per_ip.items()),
-        key=lambda item: (-item[2], -item[1], item[0]),
-    )[:10]
+    # 6. Failed sign-ins per address and hour: the ten addresses with the worst hour,
+    #    aggregated twice in the database (per address and hour, then per address).
+    metrics.top_ips = worst_addresses(since=since, until=now, team_id=team_id)
     metrics.values["failed_per_ip_hour"] = metrics.top_ips[0][2] if metrics.top_ips else 0
 
     # 7. Two-factor coverage now: active accounts with a confirmed authenticator.
@@ -284,6 +263,45 @@ def compute(window: str = "24h", *, now=None, team_id: int | None = None) -> Met
     )
     metrics.values["two_factor_coverage"] = rate(with_2fa, active_users)
     return metrics
+
+
+_WORST_SQL = """
+SELECT ip, SUM(n), MAX(n) FROM (
+    SELECT ip, {hour} AS h, COUNT(*) AS n
+    FROM security_auditevent
+    WHERE action IN ({actions}) AND outcome = %s AND ip IS NOT NULL
+      AND created_at >= %s AND created_at <= %s {team}
+    GROUP BY ip, {hour}
+) AS per_hour
+GROUP BY ip
+ORDER BY MAX(n) DESC, SUM(n) DESC, ip
+LIMIT %s
+"""
+
+
+def worst_addresses(*, since, until, team_id: int | None = None, limit: int = 10):
+    """(address, failures in the period, failures in its worst hour), worst first."""
+    hour = (
+        "date_trunc('hour', created_at)"
+        if connection.vendor == "postgresql"
+        else "strftime('%%Y-%%m-%%d %%H', created_at)"
+    )
+    sql = _WORST_SQL.format(
+        hour=hour,
+        actions=", ".join(["%s"] * len(FAILED_ACTIONS)),
+        team="AND team_id = %s" if team_id is not None else "",
+    )
+    params = [
+        *[str(a) for a in FAILED_ACTIONS],
+        AuditEvent.Outcome.FAILURE,
+        connection.ops.adapt_datetimefield_value(since),
+        connection.ops.adapt_datetimefield_value(until),
+        *([team_id] if team_id is not None else []),
+        limit,
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return [(str(ip), int(total), int(worst)) for ip, total, worst in cursor.fetchall()]
 
 
 def failed_per_ip_last_hour(*, now=None) -> tuple[str | None, int]:

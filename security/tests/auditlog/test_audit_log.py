@@ -268,3 +268,33 @@ def test_a_lockout_of_a_made_up_name_records_its_hash_not_the_name(settings):
     lock = AuditEvent.objects.get(action="lockout")
     assert typed not in str(lock.metadata)
     assert "login_fingerprint" in lock.metadata
+
+
+def test_the_export_sends_its_first_rows_before_reading_the_whole_set(alice):
+    from security.auditlog.rows import csv_lines
+
+    for _ in range(3):
+        event(user=alice)
+    template = list(AuditEvent.objects.select_related("actor", "user", "impersonator"))
+    read = []
+
+    def events():
+        for n in range(10_000):
+            read.append(n)
+            yield template[n % 3]
+
+    lines = csv_lines(events(), chunk=2000, first=50)
+    next(lines)  # the header
+    next(lines)  # the first event
+    assert len(read) == 50
+
+
+def test_the_export_reads_in_batches_and_loses_no_event_between_them(alice):
+    from security.auditlog.views import newest_first_in_batches
+
+    same_second = datetime(2026, 3, 10, 8, 0, 0, tzinfo=UTC)
+    made = [event(user=alice, when=same_second).pk for _ in range(7)]
+    made += [event(user=alice).pk for _ in range(5)]
+    read = [e.pk for e in newest_first_in_batches(AuditEvent.objects.all(), first=2, size=3)]
+    assert read == sorted(made, key=lambda pk: (pk not in made[7:], -pk))
+    assert len(read) == len(set(read)) == 12
