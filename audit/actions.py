@@ -48,6 +48,12 @@ class Action(models.TextChoices):
     # Lockout
     LOCKOUT = "lockout", "Sign-in locked"
     UNLOCK = "unlock", "Sign-in lock lifted"
+    # IP blocking (security.blocking)
+    IP_BLOCKED = "ip_blocked", "Address or network blocked"
+    IP_UNBLOCKED = "ip_unblocked", "Address or network unblocked"
+    # Security metrics (security.metrics)
+    METRIC_ALERT = "metric_alert", "Security metric crossed a threshold"
+    METRIC_CLEARED = "metric_cleared", "Security metric back within its threshold"
     # Sessions and devices
     SESSION_REVOKED = "session_revoked", "Session signed out"
     SESSIONS_REVOKED_ALL = "sessions_revoked_all", "Sessions signed out"

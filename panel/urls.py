@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from . import views
+from . import health, views
 
 handler400 = "panel.views.bad_request"
 handler403 = "panel.views.permission_denied"
@@ -11,6 +11,7 @@ handler500 = "panel.views.server_error"
 urlpatterns = [
     path("", views.home, name="home"),
     path("dashboard/", views.dashboard, name="dashboard"),
+    path("health/", health.health, name="health"),
     path("", include("accounts.urls")),
     path("", include("security.urls")),
     path("admin/", admin.site.urls),

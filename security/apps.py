@@ -20,3 +20,18 @@ class SecurityConfig(AppConfig):
         from security.suspicious import stages as suspicious_stages  # noqa: F401
 
         register_tab("sessions", "Sessions", "security:sessions")
+
+        # The audit log's network filter (ip__in_network) on SQLite.
+        from django.db.backends.signals import connection_created
+
+        from security.auditlog.lookups import register_sqlite_function
+
+        connection_created.connect(register_sqlite_function, dispatch_uid="panel_ip_in_network")
+
+        # One fail2ban line per failed sign-in, failed code and lockout.
+        from django.db.models.signals import post_save
+
+        from audit.models import AuditEvent
+        from security.fail2ban import write_line
+
+        post_save.connect(write_line, sender=AuditEvent, dispatch_uid="panel_fail2ban_line")

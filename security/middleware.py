@@ -2,6 +2,9 @@
 
 - ``@lockout_guarded`` (security.lockout.decorators): a POST checks the pair's lock and
   takes an attempt slot first; the slot goes back when no secret was refused.
+- A blocked address (``security.blocking``) gets 403 for every POST that could check a
+  password or a code (every public form, every ``@lockout_guarded`` page), before the
+  view runs: no password is hashed for it. Signing out still works.
 - ``@stepup_required`` (security.stepup.decorators): a signed-in user without a recent
   step-up goes to "Confirm it's you", with ``next`` back to the page.
 - A ``security.exceptions.Refusal`` that no view caught becomes its page: the locked
@@ -17,6 +20,10 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import urlencode
 
+from panel.net import client_ip
+from security.blocking.decorators import checks_a_secret
+from security.blocking.services import blocked_network_for
+from security.blocking.views import blocked_response
 from security.exceptions import Locked, Refusal, StepUpRequired
 from security.lockout import policy as lockout
 from security.lockout.axes import locked_response
@@ -39,6 +46,12 @@ class PolicyMiddleware:
             lockout.release(request)
 
     def process_view(self, request: HttpRequest, view_func, view_args, view_kwargs):
+        if (
+            request.method == "POST"
+            and checks_a_secret(view_func)
+            and blocked_network_for(client_ip(request)) is not None
+        ):
+            return blocked_response(request)
         user = getattr(request, "user", None)
         if user is None or not user.is_authenticated:
             return None

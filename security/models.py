@@ -3,17 +3,22 @@ Django finds every model of the app here and other apps import them from one pla
 The tables are the security app's (``security_*``), whichever module defines them.
 Code inside ``security`` imports a model from its feature's ``models`` module."""
 
+from security.blocking.models import BlockedNetwork
 from security.devices.models import NewDeviceChallenge, TrustedDevice
 from security.lockout.models import Lockout
+from security.metrics.models import AuditHourlyCount, MetricAlertState
 from security.sessions.models import TrackedSession
 from security.suspicious.models import SuspiciousSignIn
 from security.twofactor.models import BackupCode, BackupCodeSet, EncryptedTOTPDevice
 
 __all__ = [
+    "AuditHourlyCount",
     "BackupCode",
     "BackupCodeSet",
+    "BlockedNetwork",
     "EncryptedTOTPDevice",
     "Lockout",
+    "MetricAlertState",
     "NewDeviceChallenge",
     "SuspiciousSignIn",
     "TrackedSession",

@@ -7,6 +7,7 @@ import logging
 from celery import shared_task
 
 from security import retention
+from security.metrics import alerts
 
 logger = logging.getLogger(__name__)
 
@@ -18,3 +19,10 @@ def purge_expired() -> dict[str, int]:
     summary = retention.purge_expired(source="task")
     logger.info("%s", summary.line())
     return summary.counts
+
+
+@shared_task(name="security.tasks.check_metric_thresholds")
+def check_metric_thresholds() -> dict[str, str]:
+    """Every 5 minutes: email the superusers once per threshold crossing and once when it
+    clears (``security.metrics.alerts``)."""
+    return alerts.check_thresholds()

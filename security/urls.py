@@ -1,6 +1,9 @@
 from django.urls import path
 
+from security.auditlog import views as auditlog
+from security.blocking import views as blocking
 from security.devices import views as devices
+from security.metrics import prometheus, views as metrics
 from security.passkeys import views as passkeys
 from security.sessions import views as sessions
 from security.signin import views as signin
@@ -88,10 +91,24 @@ sessions_urlpatterns: list = [
     path("settings/devices/<int:pk>/forget/", devices.forget_device, name="device_forget"),
 ]
 
+# Operations (superusers): the audit log and its export, failed attempts, the block list.
+operations_urlpatterns: list = [
+    path("operations/audit/", auditlog.audit_log, name="audit_log"),
+    path("operations/audit/export.csv", auditlog.audit_export, name="audit_export"),
+    path("operations/failed-attempts/", blocking.failed_attempts, name="failed_attempts"),
+    path("operations/failed-attempts/unlock/", blocking.unlock, name="failed_attempts_unlock"),
+    path("operations/blocks/", blocking.ip_blocks, name="ip_blocks"),
+    path("operations/blocks/<int:pk>/lift/", blocking.ip_block_remove, name="ip_block_remove"),
+    path("operations/metrics/", metrics.metrics_dashboard, name="metrics_dashboard"),
+    # Prometheus (bearer token from METRICS_TOKEN; public URL, no session).
+    path("metrics", prometheus.prometheus_metrics, name="prometheus_metrics"),
+]
+
 urlpatterns = (
     signin_urlpatterns
     + suspicious_urlpatterns
     + twofactor_urlpatterns
     + passkeys_urlpatterns
     + sessions_urlpatterns
+    + operations_urlpatterns
 )

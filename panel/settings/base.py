@@ -149,6 +149,12 @@ CELERY_BEAT_SCHEDULE = {
         "task": "accounts.tasks.resend_pending_emails",
         "schedule": 60.0,
     },
+    # Security metrics: email the superusers once per threshold crossing, once when it
+    # clears (security/metrics/alerts.py).
+    "check-metric-thresholds": {
+        "task": "security.tasks.check_metric_thresholds",
+        "schedule": 300.0,
+    },
     # Retention: delete expired codes, old held sign-ins, sessions, sent emails and
     # lockout records (security/services/retention.py). Audit events are never deleted.
     "purge-expired": {
@@ -336,21 +342,41 @@ RETENTION_FAILURE_LOG = timedelta(days=max(1, env.int("RETENTION_FAILURE_LOG_DAY
 # axes failure counters outlive their counting window (AXES_COOLOFF_TIME) by this much.
 RETENTION_ACCESS_ATTEMPTS_MARGIN = timedelta(hours=1)
 
+# --- Monitoring -----------------------------------------------------------------------
+# /metrics (Prometheus text format) answers only "Authorization: Bearer <this>"; unset,
+# the endpoint does not exist (404). /health/ is always on (database, cache, broker).
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+
 # --- Logging --------------------------------------------------------------------------
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
+# fail2ban: one line per failed sign-in, failed code and lockout (security.fail2ban,
+# format in docs/security.md; filter and jail in deploy/fail2ban/). Empty: not written.
+FAIL2BAN_LOG = env.str("FAIL2BAN_LOG", default=str(VAR_DIR / "auth-failures.log"))
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {
         "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "fail2ban": {"()": "panel.logs.UTCFormatter", "format": "%(asctime)s %(message)s"},
     },
     "handlers": {
         "console": {"class": "logging.StreamHandler", "formatter": "plain"},
+        "fail2ban": (
+            {
+                "class": "logging.handlers.WatchedFileHandler",
+                "filename": FAIL2BAN_LOG,
+                "formatter": "fail2ban",
+                "delay": True,
+            }
+            if FAIL2BAN_LOG
+            else {"class": "logging.NullHandler"}
+        ),
     },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {
         "django.request": {"level": "ERROR"},
         "axes": {"level": "WARNING"},
+        "panel.fail2ban": {"handlers": ["fail2ban"], "level": "INFO", "propagate": False},
     },
 }
 

@@ -68,6 +68,8 @@ PUBLIC = {
     "security:signin_held": "waiting page of a sign-in held for approval",
     "security:signin_review": "approve/deny link of a held sign-in (decision by POST)",
     "security:not_me": '"This wasn\'t me" link of a new sign-in email (decision by POST)',
+    "health": "load-balancer health check (database, cache, broker; says ok or error only)",
+    "security:prometheus_metrics": "Prometheus metrics: 404 without METRICS_TOKEN, else bearer",
 }
 
 SIGNED_IN = ("signed_in", "signed_in_2fa", "stale_stepup", "stepped_up", "staff", "superuser")
@@ -174,6 +176,19 @@ EXPECTED: dict[str, dict[str, str]] = {
     ),
     "security:signin_review": public("200 | 200!"),
     "security:not_me": public("200 | 200!"),
+    # Operations pages: superusers only (403 for everyone else signed in, staff included).
+    "security:audit_log": private("403 | 405", superuser="200 | 405"),
+    "security:audit_export": private("403 | 405", superuser="200 | 405"),
+    "security:failed_attempts": private("403 | 405", superuser="200 | 405"),
+    "security:failed_attempts_unlock": private(
+        "405 | 403", superuser="405 | →/operations/failed-attempts/"
+    ),
+    "security:ip_blocks": private("403 | 403", superuser="200 | 400"),
+    "security:ip_block_remove": private("405 | 403", superuser="405 | 404"),
+    "security:metrics_dashboard": private("403 | 405", superuser="200 | 405"),
+    "health": public("200 | 405"),
+    # No METRICS_TOKEN in the tests: the endpoint does not exist.
+    "security:prometheus_metrics": public("404 | 405"),
 }
 
 # The admin (django.contrib.admin, about a hundred URLs) follows rules, checked on each.

@@ -10,6 +10,8 @@ last-active write does not happen. The counts, and what each query is:
   and 5 with 2FA (the backup-code set and its unused count as well);
 - the Sessions tab adds 3 (this browser's trusted device, held sign-ins, sessions);
 - the admin index adds 1 (the recent actions);
+- the audit log adds 2 (the count of the filtered events, the page of events with their
+  actor, user and impersonator), 3 when filtered by user (the user look-up);
 - the 2FA step of sign-in is 4: the session, the pending user, the lock, the device.
 
 A new query on one of these pages fails here: if it is meant, change the number and the
@@ -235,7 +237,35 @@ def test_the_admin_index_takes_five_queries(root_browser, django_assert_num_quer
         get_ok(root_browser, "/admin/")
 
 
+def test_the_audit_log_takes_six_queries_and_seven_filtered_by_user(
+    root_browser, django_assert_num_queries
+):
+    with django_assert_num_queries(SIGNED_IN_BASE + OTP_VERIFIED + 2):
+        get_ok(root_browser, "/operations/audit/")
+    with django_assert_num_queries(SIGNED_IN_BASE + OTP_VERIFIED + 3):
+        get_ok(root_browser, "/operations/audit/?user=root_operator&ip=203.0.113.0/24")
+
+
 # --- Counts that must not grow with the rows ----------------------------------------------
+
+
+def audit_events(count: int, users) -> None:
+    from audit.actions import Action
+    from audit.services import audit
+
+    for n in range(count):
+        actor, user = users[n % len(users)], users[(n + 1) % len(users)]
+        audit(Action.UNLOCK, actor=actor, user=user, impersonator=actor, team_id=n)
+
+
+def test_the_audit_log_costs_the_same_for_three_or_thirty_events(root_browser, user_factory):
+    users = [user_factory(f"audited{n}") for n in range(4)]
+    audit_events(3, users)
+    with_three = count_queries(root_browser, "/operations/audit/")
+    audit_events(27, users)
+    body = root_browser.get("/operations/audit/").content.decode()
+    assert body.count("impersonated by") == 30
+    assert count_queries(root_browser, "/operations/audit/") == with_three
 
 
 def count_queries(client, path: str) -> int:
@@ -317,3 +347,64 @@ def test_no_admin_list_costs_more_with_more_rows(root_browser, user_factory):
     populate(user_factory, 3, 6)
     after = {path: count_queries(root_browser, path) for path in lists}
     assert after == before
+
+
+# --- The operations pages -------------------------------------------------------------
+
+
+def failed_attempts(count: int, start: int) -> None:
+    from audit.actions import Action
+    from audit.models import AuditEvent
+    from audit.services import audit
+    from security.lockout.models import Lockout
+
+    for n in range(start, start + count):
+        audit(
+            Action.SIGNIN,
+            outcome=AuditEvent.Outcome.FAILURE,
+            metadata={"login_fingerprint": f"{n:032x}"},
+        )
+        Lockout.objects.create(
+            ip=f"198.51.100.{n}",
+            username=f"name{n}",
+            locked_until=timezone.now() + timedelta(minutes=5),
+        )
+
+
+def blocks(count: int, start: int) -> None:
+    from security.blocking.models import BlockedNetwork
+
+    for n in range(start, start + count):
+        BlockedNetwork.objects.create(network=f"192.0.2.{n}/32", reason="test")
+
+
+def test_the_failed_attempts_page_costs_the_same_for_two_or_twenty_rows(root_browser):
+    failed_attempts(2, 1)
+    with_two = count_queries(root_browser, "/operations/failed-attempts/")
+    failed_attempts(18, 3)
+    body = root_browser.get("/operations/failed-attempts/").content.decode()
+    assert body.count("a name that is not an account") == 20
+    assert count_queries(root_browser, "/operations/failed-attempts/") == with_two
+
+
+def test_the_block_list_costs_the_same_for_two_or_twenty_blocks(root_browser):
+    blocks(2, 1)
+    with_two = count_queries(root_browser, "/operations/blocks/")
+    blocks(18, 3)
+    body = root_browser.get("/operations/blocks/").content.decode()
+    assert body.count("Lift block of") == 20
+    assert count_queries(root_browser, "/operations/blocks/") == with_two
+
+
+def test_the_metrics_dashboard_costs_the_same_with_no_or_many_events(
+    root_browser, django_assert_num_queries
+):
+    # The hourly rollup brought up to date (latest hour, the hours to count, and their
+    # delete and insert in a savepoint: 6), its counts and the current hour live (2); then
+    # one grouped query a source: active accounts, password resets, ended sessions,
+    # emails, failures by address and hour, 2FA coverage (6): 14 after the base.
+    with django_assert_num_queries(SIGNED_IN_BASE + OTP_VERIFIED + 14):
+        get_ok(root_browser, "/operations/metrics/?window=30d")
+    failed_attempts(20, 1)
+    with django_assert_num_queries(SIGNED_IN_BASE + OTP_VERIFIED + 14):
+        get_ok(root_browser, "/operations/metrics/?window=30d")

@@ -40,6 +40,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Case, F, PositiveSmallIntegerField, Q, Value, When
 from django.http import HttpRequest
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
 
 from accounts.backends import normalize_login
 from audit.actions import Action
@@ -279,6 +280,34 @@ def _user_for(username: str):
     return get_user_model().objects.with_username(username).first()
 
 
+def account_named(login: str | None):
+    """The account a typed login (username or email, any case) names, or None."""
+    value = (login or "").strip()[:254]
+    if not value:
+        return None
+    User = get_user_model()
+    try:
+        return User.objects.get_by_login(value)
+    except (User.DoesNotExist, User.MultipleObjectsReturned):
+        return None
+
+
+def login_fingerprint(login: str | None) -> str:
+    """A keyed hash (HMAC-SHA256 with SECRET_KEY) of a typed login that names no account:
+    the same text always gives the same value, and nothing reads it back."""
+    value = (login or "").strip()[:254].lower()
+    return salted_hmac("panel.signin.unknown-login", value, algorithm="sha256").hexdigest()[:32]
+
+
+def login_for_audit(login: str | None, account=None) -> dict:
+    """What an audit event may say of a typed login: the account's username when the
+    login names one, else only the keyed hash (it may be a password typed in the wrong
+    field)."""
+    if account is not None:
+        return {"login": account.get_username()}
+    return {"login_fingerprint": login_fingerprint(login)}
+
+
 def register_lockout(*, request: HttpRequest | None, ip: str, username: str) -> LockStatus:
     """Lock the pair that just reached the failure limit (called by the axes handler)."""
     now = timezone.now()
@@ -304,9 +333,9 @@ def register_lockout(*, request: HttpRequest | None, ip: str, username: str) -> 
             Action.LOCKOUT,
             request=request,
             outcome=AuditEvent.Outcome.DENIED,
-            user=_user_for(username),
+            user=(account := _user_for(username)),
             metadata={
-                "username": username[:150],
+                **login_for_audit(username, account),
                 "locked_ip": ip,
                 "seconds": int(duration.total_seconds()),
                 "level": row.level,
@@ -341,7 +370,7 @@ def note_account_failure(*, request: HttpRequest | None, username: str) -> None:
                 request=request,
                 outcome=AuditEvent.Outcome.DENIED,
                 user=user,
-                metadata={"username": username[:150], "hard_limit": hard_limit()},
+                metadata={"login": user.get_username(), "hard_limit": hard_limit()},
             )
 
 

@@ -24,6 +24,7 @@ from audit.models import AuditEvent
 from audit.services import audit
 from panel.links import safe_next
 from security.lockout import policy as lockout
+from security.lockout.policy import account_named, login_for_audit
 from security.sessions import services as sessions
 from security.signin import pending, stages
 from security.signin.outcomes import Outcome, Restart, SecondFactorRequired, SignedIn
@@ -123,14 +124,21 @@ def complete(
 
 def password_failed(request: HttpRequest, *, login: str, user=None) -> None:
     """Record a refused password step. ``user`` is set when the password was right but
-    the account may not sign in yet (email not verified)."""
+    the account may not sign in yet (email not verified).
+
+    The typed login is recorded only when it names an account (and the event is then that
+    account's); anything else is recorded as its keyed hash (``login_fingerprint``), so a
+    password typed into the username field is never stored, while repeated attempts with
+    the same unknown name can still be grouped.
+    """
     reason = "unverified" if user is not None else "bad_credentials"
+    account = user or account_named(login)
     audit(
         Action.SIGNIN,
         request=request,
         outcome=AuditEvent.Outcome.FAILURE,
-        user=user,
-        metadata={"login": login[:254], "reason": reason},
+        user=account,
+        metadata={**login_for_audit(login, account), "reason": reason},
     )
 
 

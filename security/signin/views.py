@@ -21,6 +21,7 @@ from accounts.forms import LOGIN_FAILED, LoginForm
 from panel import ratelimits
 from panel.links import safe_next
 from panel.net import client_ip
+from security.blocking.decorators import block_exempt
 from security.devices import services as devices
 from security.exceptions import PasskeyRefused, ResendRefused
 from security.lockout import policy as lockout
@@ -116,6 +117,7 @@ def login_view(request: HttpRequest) -> HttpResponse:
 
 
 @login_not_required
+@block_exempt
 @require_POST
 def logout_view(request: HttpRequest) -> HttpResponse:
     signin.sign_out(request)
