@@ -13,7 +13,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django_otp import login as otp_login
 from django_otp_webauthn.models import WebAuthnCredential, WebAuthnUserHandle
 from webauthn import base64url_to_bytes, verify_authentication_response
@@ -148,8 +148,10 @@ def register_complete(*, request, user, data: dict) -> WebAuthnCredential:
             )
     except PasskeyRefused:
         raise
-    except _BAD_INPUT as exc:
-        reason = "duplicate" if "UNIQUE" in str(exc).upper() else "invalid"
+    except (*_BAD_INPUT, IntegrityError) as exc:
+        # "none" attestation signs nothing the client sends at registration: a credential
+        # id that is already registered (to anyone) is refused, never a 500.
+        reason = "duplicate" if isinstance(exc, IntegrityError) else "invalid"
         audit(
             Action.PASSKEY_FAILED,
             request=request,

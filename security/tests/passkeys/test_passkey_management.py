@@ -242,3 +242,17 @@ def test_removing_the_authenticator_app_leaves_2fa_on_with_the_passkeys(
     page = alice_browser.get("/settings/security/").content.decode()
     assert "Your passkeys still protect your sign-in" in page
     assert "Signing in asks for your passkey after your password" in page
+
+
+def test_a_credential_id_registered_already_is_refused_not_a_500(alice_browser, password, bob):
+    authenticator = SoftAuthenticator(origin=SITE)
+    assert add_passkey(alice_browser, password, authenticator).status_code == 302
+    # Bob's browser sends Alice's credential id (nothing at registration proves the key).
+    bobs = browser("203.0.113.72")
+    sign_in(bobs, bob, password)
+    response = add_passkey(bobs, password, authenticator)
+    assert response.status_code == 400
+    assert "could not be added" in response.content.decode()
+    assert list(WebAuthnCredential.objects.values_list("user__username", flat=True)) == ["alice"]
+    event = AuditEvent.objects.filter(action="passkey_failed").latest("pk")
+    assert event.user == bob and event.metadata == {"ceremony": "register", "reason": "duplicate"}
