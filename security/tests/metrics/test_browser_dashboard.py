@@ -54,7 +54,7 @@ def test_the_dashboard_reads_at_desktop_and_phone_widths(
     page.goto(f"{live_server.url}/auth/login/")
     page.get_by_label("Email or username").fill("root")
     page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("button", name="Sign in", exact=True).click()
     page.goto(f"{live_server.url}/operations/metrics/")
     expect(page.get_by_role("heading", name="Security metrics", exact=True)).to_be_visible()
     expect(page.get_by_role("heading", name="Failed sign-ins per address and hour")).to_be_visible()
