@@ -69,6 +69,8 @@ MIDDLEWARE = [
     # Enforces what views declare (@lockout_guarded, @stepup_required) and turns the typed
     # refusals of security.exceptions into pages.
     "security.middleware.PolicyMiddleware",
+    # request.teams (the active team, resolved lazily) and @team_permission's 404/403.
+    "teams.middleware.TeamMiddleware",
     "axes.middleware.AxesMiddleware",
     # Turns django-ratelimit's Ratelimited into the 429 page (RATELIMIT_VIEW) instead
     # of a 403.
@@ -90,6 +92,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "panel.context_processors.site",
+                "teams.context_processors.teams",
             ],
         },
     },
@@ -168,6 +171,8 @@ AUTHENTICATION_BACKENDS = [
     # axes first: a locked (IP, user) pair is refused before any password hash is computed.
     "axes.backends.AxesStandaloneBackend",
     "accounts.backends.EmailOrUsernameBackend",
+    # user.has_perm("site.edit", team): answers for Team objects only.
+    "teams.backends.TeamPermissionBackend",
 ]
 LOGIN_URL = "security:login"
 LOGIN_REDIRECT_URL = "dashboard"
