@@ -13,5 +13,6 @@ urlpatterns = [
     path("dashboard/", views.dashboard, name="dashboard"),
     path("", include("accounts.urls")),
     path("", include("security.urls")),
+    path("", include("teams.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from .models import Permission, Role
+
 PERMISSIONS: dict[str, str] = {
     "team.manage": "Rename the team, edit custom roles, change members' roles and remove members",
     "team.invite": "Invite people to the team, resend and revoke invitations",
@@ -49,3 +51,23 @@ PREDEFINED_ROLES: dict[str, list[str]] = {
     ],
     "Developer": ["team.view", *RESOURCES],
 }
+
+
+def ensure() -> None:
+    """Seed the catalog and the predefined roles if they are missing (idempotent).
+
+    Migration 0002 seeds them; this puts them back where the rows were flushed since
+    (``manage.py flush``, the transactional tests' table truncation)."""
+    if Role.objects.filter(team__isnull=True, name="Owner").exists():
+        return
+    by_code = {}
+    for code, description in PERMISSIONS.items():
+        by_code[code], _ = Permission.objects.update_or_create(
+            code=code, defaults={"description": description}
+        )
+    for name, codes in PREDEFINED_ROLES.items():
+        role, _ = Role.objects.get_or_create(
+            team=None, name=name, defaults={"is_owner": name == "Owner"}
+        )
+        if codes:
+            role.permissions.set([by_code[c] for c in codes])

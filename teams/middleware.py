@@ -16,12 +16,20 @@ from __future__ import annotations
 
 from functools import cached_property
 
+from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 
-from . import access, session
+from . import access, policy, session
 from .decorators import MEMBER, OWNER
 from .exceptions import PermissionMissing
+from .stages import CHOOSE_KEY
+
+# Reachable while a team's "require 2FA" keeps a member in enrollment: the two steps of
+# turning 2FA on, and signing out.
+ENROLLMENT_PAGES = {"security:twofactor_enable", "security:twofactor_setup", "security:logout"}
+# Reachable while a member of several teams has not picked one yet.
+CHOICE_PAGES = {"teams:choose", "security:logout"}
 
 
 class TeamContext:
@@ -51,6 +59,12 @@ class TeamContext:
             session.set_active(self._request, found.team.pk)
         return found
 
+    @cached_property
+    def policies(self) -> list[dict]:
+        """The team security rules in force for this user, and which team sets each."""
+        user = self._request.user
+        return policy.in_force(user) if user.is_authenticated else []
+
     def __iter__(self):
         return iter(self.all.values())
 
@@ -76,8 +90,24 @@ class TeamMiddleware:
         return self.get_response(request)
 
     def process_view(self, request: HttpRequest, view_func, view_args, view_kwargs):
+        if not request.user.is_authenticated:
+            return None
+        view_name = request.resolver_match.view_name if request.resolver_match else ""
+        # A team requires 2FA and this session has no verified second factor: enrollment
+        # first, nothing else (django-otp's is_verified costs no query).
+        requiring = policy.requiring_2fa(request.user)
+        if requiring and not request.user.is_verified():
+            if view_name in ENROLLMENT_PAGES:
+                return None
+            messages.warning(
+                request,
+                f"{requiring[0].name} requires two-factor authentication: turn it on to continue.",
+            )
+            return redirect("security:twofactor_enable")
+        if CHOOSE_KEY in request.session and view_name not in CHOICE_PAGES:
+            return redirect("teams:choose")
         needed = getattr(view_func, "team_permission", None)
-        if needed is None or not request.user.is_authenticated:
+        if needed is None:
             return None
         found = request.teams.get(view_kwargs.get("team_id"))
         if found is None:

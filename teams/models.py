@@ -40,7 +40,7 @@ class Team(models.Model):
     min_password_length = models.PositiveSmallIntegerField(null=True, blank=True)
     idle_timeout = models.PositiveIntegerField(null=True, blank=True, help_text="seconds")
     single_session = models.BooleanField(default=False)
-    new_device_approval = models.BooleanField(default=True)
+    new_device_approval = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["name", "id"]

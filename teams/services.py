@@ -20,16 +20,19 @@ from django.utils import timezone
 
 from accounts.emails import send_email
 from accounts.models import User
+from accounts.services import unique_username
 from audit.actions import Action
 from audit.models import AuditEvent
 from audit.services import audit
+from panel import ratelimits
 from panel.links import absolute_url
 
-from . import access, session
+from . import access, catalog, session
 from .exceptions import (
     AlreadyMember,
     Duplicate,
     Escalation,
+    InvalidName,
     InvitationUnusable,
     LastOwner,
     NotAMember,
@@ -46,10 +49,13 @@ from .validation import (
     name_key,
 )
 
-# Resends of invitations per team per hour (the per-team rate limit of the brief).
-RESENDS_PER_TEAM_PER_HOUR = 10
 TOKEN_BYTES = 32
 TOKEN_LENGTH = 43  # base64url of 32 bytes, unpadded
+
+
+def resends_per_team_per_hour() -> int:
+    """The per-team budget of invitation resends (panel.ratelimits, "<n>/h")."""
+    return int(ratelimits.INVITATION_RESEND_PER_TEAM.split("/")[0])
 
 
 # --- Checks -----------------------------------------------------------------------------
@@ -111,11 +117,15 @@ def role_for(*, team: Team, role_id) -> Role:
     return _role_of_team(team=team, role_id=role_id)
 
 
-def _owners(team: Team) -> int:
-    return Membership.objects.filter(team=team, role__is_owner=True).count()
+def _lock(team: Team) -> None:
+    """Serialise the membership changes of one team (the row lock is held until the
+    transaction ends): two Owners demoting each other at once cannot both pass the
+    last-Owner check, and neither deadlocks on the other's rows."""
+    Team.objects.select_for_update().filter(pk=team.pk).first()
 
 
 def _owner_role() -> Role:
+    catalog.ensure()
     return Role.objects.get(team__isnull=True, name=Role.OWNER)
 
 
@@ -138,6 +148,14 @@ def team_create(*, name: str, owner: User, request: HttpRequest | None = None) -
         )
     access.forget(owner)
     return team
+
+
+def default_team_name(user: User) -> str:
+    name = (user.full_name or user.username).strip()[:70] or user.username[:70]
+    try:
+        return clean_name(f"{name}'s team", max_length=TEAM_NAME_MAX)
+    except InvalidName:
+        return "My team"
 
 
 def team_rename(*, actor: User, team: Team, name: str, request: HttpRequest | None = None) -> Team:
@@ -303,6 +321,7 @@ def membership_change_role(
     """Give a member another role. Nobody changes their own role, gives a role holding more
     than their own, changes the role of someone above them, or demotes the last Owner."""
     with transaction.atomic():
+        _lock(team)
         mine = require(user=actor, team=team, permission="team.manage")
         target = (
             Membership.objects.select_for_update()
@@ -347,6 +366,7 @@ def membership_remove(
 ) -> None:
     """End a membership: the member loses access to the team on their next request."""
     with transaction.atomic():
+        _lock(team)
         mine = require(user=actor, team=team, permission="team.manage")
         target = (
             Membership.objects.select_for_update()
@@ -467,7 +487,8 @@ def invitation_resend(
     *, actor: User, team: Team, invitation_id, request: HttpRequest | None = None
 ) -> Invited:
     """A new link (the old one dies: only the new token's hash is kept), valid 7 days
-    again. At most RESENDS_PER_TEAM_PER_HOUR per team."""
+    again. At most ``INVITATION_RESEND_PER_TEAM`` (panel.ratelimits) per team an hour,
+    counted from the audit trail, so the budget holds across processes."""
     with transaction.atomic():
         require(user=actor, team=team, permission="team.invite")
         Team.objects.select_for_update().filter(pk=team.pk).first()  # serialises the count
@@ -476,7 +497,7 @@ def invitation_resend(
         recent = AuditEvent.objects.filter(
             action=Action.INVITATION_RESENT, team_id=team.pk, created_at__gte=hour_ago
         ).count()
-        if recent >= RESENDS_PER_TEAM_PER_HOUR:
+        if recent >= resends_per_team_per_hour():
             raise RateLimited()
         token = secrets.token_urlsafe(TOKEN_BYTES)
         now = timezone.now()
@@ -686,3 +707,35 @@ def domain_delete(
             team_id=team.pk,
             metadata={"domain_id": domain_id, "hostname": hostname},
         )
+
+
+def invitation_signup(
+    *, token: str, full_name: str, password: str, request: HttpRequest | None = None
+) -> Membership:
+    """Door B for a newcomer: create the account for the invited address and join. The
+    link proves the address (it was emailed there), so the account is verified at once
+    and no second verification email is sent."""
+    invitation = invitation_by_token(token)
+    email = invitation.email
+    with transaction.atomic():
+        if User.objects.with_email(email).exists():
+            raise AlreadyMember(
+                f"An account with {email} exists already: sign in to accept the invitation."
+            )
+        user = User(
+            email=email,
+            full_name=full_name.strip(),
+            username=unique_username(email),
+            email_verified_at=timezone.now(),
+        )
+        user.set_password(password)
+        user.save()
+        audit(
+            Action.SIGNUP,
+            request=request,
+            actor=user,
+            user=user,
+            metadata={"verified_by": "invitation", "team_id": invitation.team_id},
+        )
+        membership = invitation_accept(token=token, user=user, request=request)
+    return membership

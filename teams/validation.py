@@ -58,6 +58,9 @@ def clean_hostname(value: str) -> str:
         raise InvalidName("Enter a hostname, such as example.com.")
     if len(value) > 1000 or any(unicodedata.category(ch)[0] in "CZ" for ch in value):
         raise InvalidName("A hostname cannot contain spaces or control characters.")
+    too_long = f"A hostname can be at most {HOSTNAME_MAX} characters (in ASCII form)."
+    if len(value) > HOSTNAME_MAX:  # the ASCII form is never shorter
+        raise InvalidName(too_long)
     try:
         ascii_name = idna.encode(value, uts46=True).decode("ascii").lower()
     except (idna.IDNAError, UnicodeError):
@@ -67,7 +70,7 @@ def clean_hostname(value: str) -> str:
         ) from None
     labels = ascii_name.split(".")
     if len(ascii_name) > HOSTNAME_MAX:
-        raise InvalidName(f"A hostname can be at most {HOSTNAME_MAX} characters (in ASCII form).")
+        raise InvalidName(too_long)
     if len(labels) < 2:
         raise InvalidName("Enter a full hostname with a dot, such as example.com.")
     if any(not label or len(label) > LABEL_MAX for label in labels):

@@ -201,6 +201,8 @@ AUTH_PASSWORD_VALIDATORS = [
         "OPTIONS": {"max_length": PASSWORD_MAX_LENGTH},
     },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    # A team's security policy may ask for longer passwords (the longest of the user's teams).
+    {"NAME": "teams.policy.TeamPasswordLengthValidator"},
     # Nothing built around the site name, the username, the email or the name (SECURITY.md 4).
     {"NAME": "accounts.validators.ContextWordValidator"},
     {"NAME": "accounts.validators.StrengthValidator", "OPTIONS": {"min_score": 3}},

@@ -65,6 +65,7 @@ PUBLIC = {
     "security:signin_held": "waiting page of a sign-in held for approval",
     "security:signin_review": "approve/deny link of a held sign-in (decision by POST)",
     "security:not_me": '"This wasn\'t me" link of a new sign-in email (decision by POST)',
+    "teams:invitation": "the emailed team invitation (joining needs a sign-in or a new account)",
 }
 
 SIGNED_IN = ("signed_in", "signed_in_2fa", "stale_stepup", "stepped_up", "staff", "superuser")
@@ -100,6 +101,8 @@ def public(everyone: str, **overrides) -> dict:
 #   →/x/    - 302 to /x/ exactly;  →…/set-password/ - to the reset form without the token
 #   a trailing ! - this request may change state (every other one must not)
 TO_SECURITY = "→/settings/security/ | →/settings/security/"
+# Every URL of a team (its path carries team_id), read from the URL configuration.
+TEAM_PAGES = sorted(r.name for r in url_patterns() if "team_id" in r.converters)
 TO_DASHBOARD = "→/dashboard/ | →/dashboard/"
 EXPECTED: dict[str, dict[str, str]] = {
     "home": private("→/dashboard/ | 405"),
@@ -162,6 +165,15 @@ EXPECTED: dict[str, dict[str, str]] = {
     ),
     "security:signin_review": public("200 | 200!"),
     "security:not_me": public("200 | 200!"),
+    # Teams: none of these personas belongs to a team, so every team page is a 404 (an
+    # outsider learns nothing); teams/tests/test_team_matrix.py requests the same URLs as
+    # the team's own personas (Owner, Manager, Developer, a member of two teams).
+    "teams:switch": private("405 | 404"),
+    # The team choice after sign-in: a POST naming no team of the user's is a 404.
+    "teams:choose": private("200 | 404"),
+    # A token of the wrong shape: "not valid" for everyone.
+    "teams:invitation": public("404 | 404"),
+    **{name: private("404 | 404") for name in TEAM_PAGES},
 }
 
 # The admin (django.contrib.admin, about a hundred URLs) follows rules, checked on each.

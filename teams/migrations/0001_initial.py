@@ -37,7 +37,7 @@ class Migration(migrations.Migration):
                 ('min_password_length', models.PositiveSmallIntegerField(blank=True, null=True)),
                 ('idle_timeout', models.PositiveIntegerField(blank=True, help_text='seconds', null=True)),
                 ('single_session', models.BooleanField(default=False)),
-                ('new_device_approval', models.BooleanField(default=True)),
+                ('new_device_approval', models.BooleanField(default=False)),
             ],
             options={
                 'ordering': ['name', 'id'],
