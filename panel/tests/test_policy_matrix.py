@@ -36,6 +36,7 @@ from .access import (
     is_public,
     path_for,
     says_what_went_wrong,
+    team_answer,
     url_patterns,
 )
 
@@ -71,6 +72,13 @@ PUBLIC = {
 SIGNED_IN = ("signed_in", "signed_in_2fa", "stale_stepup", "stepped_up", "staff", "superuser")
 WITH_2FA = ("signed_in_2fa", "stale_stepup", "stepped_up", "superuser")
 PENDING = {"pending_2fa": "2fa", "pending_device": "device"}
+TEAM_SHORT = {
+    "outsider": "out",
+    "developer": "dev",
+    "manager": "mgr",
+    "owner": "own",
+    "two_teams": "two",
+}
 
 
 def each(personas, cell: str) -> dict:
@@ -471,6 +479,31 @@ def render_doc() -> str:
         table.append(f"| `{name}` | `/{routes[name]}` | {flag} | " + " | ".join(cells) + " |")
     public_list = ["", "## Public pages (reviewed list)", ""]
     public_list += [f"- `{name}`: {why}" for name, why in sorted(PUBLIC.items())]
+    team = [
+        "",
+        "## Team pages, as the team's own personas",
+        "",
+        "Every URL carrying `team_id`, read from the URL configuration, with the permission",
+        "its view declares (`@team_permission`; `member` = any member, `*` = Owner only).",
+        "`teams/tests/test_team_matrix.py` requests each as these personas and fails for a",
+        "team URL without a declaration. **out** a signed-in outsider; **dev**, **mgr**,",
+        "**own** the team's Developer, Manager and Owner; **two** Developer here and Owner",
+        "of another team. `ok` = 200 (or 302/405 for a POST-only action), 403 = a page",
+        "naming the missing permission, 404 = nothing here.",
+        "",
+        "| URL name | path | needs | " + " | ".join(TEAM_SHORT.values()) + " |",
+        "|---|---|---|" + "---|" * len(TEAM_SHORT),
+    ]
+    for route in sorted(
+        (r for r in site_routes() if "team_id" in r.converters), key=lambda r: r.route
+    ):
+        needed = route.view.team_permission
+        cells = [team_answer(needed, persona) for persona in TEAM_SHORT]
+        team.append(
+            f"| `{route.name}` | `/{route.route}` | `{needed or 'member'}` | "
+            + " | ".join(cells)
+            + " |"
+        )
     admin = ["", "## Admin (`/admin/...`, every URL of the admin site)", ""]
     admin += [f"- **{who}**: {what}" for who, what in ADMIN_RULES.items()]
     admin += [
@@ -478,4 +511,4 @@ def render_doc() -> str:
         f"The admin index is `{reverse('admin:index')}`; its own sign-in page sends everyone",
         "to the panel's sign-in (password, lockout, 2FA).",
     ]
-    return "\n".join(head + table + public_list + admin) + "\n"
+    return "\n".join(head + table + public_list + team + admin) + "\n"
