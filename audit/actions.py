@@ -57,7 +57,6 @@ class Action(models.TextChoices):
     TEAM_RENAMED = "team_renamed", "Team renamed"
     TEAM_SWITCHED = "team_switched", "Active team switched"
     TEAM_POLICY_CHANGED = "team_policy_changed", "Team security policy changed"
-    MEMBER_JOINED = "member_joined", "Joined a team"
     MEMBER_ROLE_CHANGED = "member_role_changed", "Member's role changed"
     MEMBER_REMOVED = "member_removed", "Member removed from a team"
     ROLE_CREATED = "role_created", "Custom role created"
@@ -70,6 +69,5 @@ class Action(models.TextChoices):
     DOMAIN_CREATED = "domain_created", "Domain added"
     DOMAIN_UPDATED = "domain_updated", "Domain changed"
     DOMAIN_DELETED = "domain_deleted", "Domain deleted"
-    TEAM_REFUSED = "team_refused", "Team change refused"
     # Operations
     RETENTION_PURGE = "retention_purge", "Expired records purged"

@@ -97,5 +97,7 @@ class PolicyForm(forms.Form):
         label="One active session per member (a new sign-in ends the others)", required=False
     )
     new_device_approval = forms.BooleanField(
-        label="A sign-in from a new browser needs an emailed code", required=False
+        label="A sign-in from a new browser needs an emailed code",
+        required=False,
+        help_text="Left off, the panel's own setting applies.",
     )

@@ -223,3 +223,12 @@ def test_only_an_owner_changes_the_security_policy(alice, acme, mia):
     acme.refresh_from_db()
     assert acme.require_2fa and acme.idle_timeout == 900
     assert last_event().metadata["to"]["require_2fa"] is True
+
+
+def test_a_manager_renames_the_team_and_a_developer_cannot(acme, mia, dave):
+    services.team_rename(actor=mia, team=acme, name="Acme Corp")
+    acme.refresh_from_db()
+    assert acme.name == "Acme Corp"
+    assert last_event().metadata == {"from": "Acme", "to": "Acme Corp"}
+    with pytest.raises(PermissionMissing):
+        services.team_rename(actor=dave, team=acme, name="Mine now")
