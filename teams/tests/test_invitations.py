@@ -202,3 +202,15 @@ def test_the_invitations_page_lists_and_sends(client, alice, acme, invited, mail
     assert Invitation.objects.count() == 2
     assert client.post(path, {"email": "not-an-address", "role": developer().pk}).status_code == 400
     assert client.post(path, {"email": "x@example.com", "role": 99999}).status_code == 404
+
+
+def test_a_newcomer_gets_the_teams_minimum_password_length(
+    client, alice, acme, invited, mailoutbox
+):
+    services.policy_update(actor=alice, team=acme, min_password_length=60)
+    path = path_of(link_in(mailoutbox[-1]))
+    data = {"full_name": "New Bie", "password1": NEW_PASSWORD, "password2": NEW_PASSWORD}
+    response = client.post(path, data)
+    assert response.status_code == 400
+    assert "Acme requires passwords of at least 60 characters" in response.content.decode()
+    assert not User.objects.filter(email="newbie@example.com").exists()

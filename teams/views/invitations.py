@@ -165,6 +165,18 @@ def invitation_open(request: HttpRequest, token: str) -> HttpResponse:
     form.fields["email"].disabled = True
     form.fields["email"].help_text = "The invitation was sent to this address."
     context["form"] = form
+    minimum = invitation.team.min_password_length
+    if (
+        data is not None
+        and form.is_valid()
+        and minimum
+        and len(form.cleaned_data["password1"]) < minimum
+    ):
+        # The account is not in the team yet, so the validator cannot see the team's rule.
+        form.add_error(
+            "password1",
+            f"{invitation.team.name} requires passwords of at least {minimum} characters.",
+        )
     if data is not None and form.is_valid():
         try:
             membership = services.invitation_signup(
