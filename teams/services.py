@@ -364,10 +364,15 @@ def membership_change_role(
 def membership_remove(
     *, actor: User, team: Team, membership: Membership, request: HttpRequest | None = None
 ) -> None:
-    """End a membership: the member loses access to the team on their next request."""
+    """End a membership: the member loses access to the team on their next request.
+    Removing someone else needs ``team.manage`` and a role covering theirs; anyone may
+    leave (remove their own membership), except the last Owner."""
     with transaction.atomic():
         _lock(team)
-        mine = require(user=actor, team=team, permission="team.manage")
+        if membership.user_id == actor.pk:
+            mine = _membership(user=actor, team=team)
+        else:
+            mine = require(user=actor, team=team, permission="team.manage")
         target = (
             Membership.objects.select_for_update()
             .select_related("role", "user")

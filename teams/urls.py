@@ -15,6 +15,7 @@ urlpatterns = [
     path(team + "domains/<int:domain_id>/edit/", domains.domain_edit, name="domain_edit"),
     path(team + "domains/<int:domain_id>/delete/", domains.domain_delete, name="domain_delete"),
     path(team + "members/", members.member_list, name="members"),
+    path(team + "leave/", members.member_leave, name="leave"),
     path(
         team + "members/<int:membership_id>/role/",
         members.member_change_role,

@@ -257,3 +257,19 @@ def test_the_policy_page_is_for_owners_and_saves_the_policy(as_user, alice, acme
     acme.refresh_from_db()
     assert (acme.single_session, acme.min_password_length, acme.idle_timeout) == (True, 16, 1800)
     assert client.post(url("policy", acme), {"idle_timeout": "1"}).status_code == 400
+
+
+def test_a_developer_leaves_the_team_and_loses_it_at_once(client, dave, acme):
+    client.force_login(dave)
+    response = client.post(url("leave", acme))
+    assert response.status_code == 302 and response["Location"] == reverse("dashboard")
+    assert not Membership.objects.filter(team=acme, user=dave).exists()
+    assert AuditEvent.objects.filter(action="member_removed", user=dave, actor=dave).exists()
+    assert client.get(url("domains", acme)).status_code == 404
+
+
+def test_the_last_owner_cannot_leave(client, alice, acme):
+    client.force_login(alice)
+    response = client.post(url("leave", acme))
+    assert response.status_code == 409
+    assert Membership.objects.filter(team=acme, user=alice).exists()

@@ -85,3 +85,21 @@ def member_remove(request: HttpRequest, team_id: int, membership_id: int) -> Htt
     if membership.user_id == request.user.pk:
         return redirect("dashboard")
     return redirect("teams:members", team_id=team.pk)
+
+
+@team_permission(None)
+@require_POST
+def member_leave(request: HttpRequest, team_id: int) -> HttpResponse:
+    """Any member leaves the team (the last Owner cannot)."""
+    team = request.team_access.team
+    try:
+        services.membership_remove(
+            actor=request.user,
+            team=team,
+            membership=request.team_access.membership,
+            request=request,
+        )
+    except TeamRefusal as refused:
+        return _refused(request, team.pk, refused)
+    messages.success(request, f"You left {team.name}.")
+    return redirect("dashboard")
