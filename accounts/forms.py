@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import unicodedata
 
 from django import forms
@@ -101,6 +102,15 @@ class NewPasswordMixin:
 # --- Sign-up ----------------------------------------------------------------------------
 
 
+# Fields other apps add to the sign-up form (the teams app: the team name), in order;
+# their cleaned values reach the ``signed_up`` signal as ``extra``.
+SIGNUP_EXTRA_FIELDS: dict[str, forms.Field] = {}
+
+
+def register_signup_field(name: str, field: forms.Field) -> None:
+    SIGNUP_EXTRA_FIELDS[name] = field
+
+
 class SignupForm(NewPasswordMixin, forms.Form):
     password_field = "password1"  # noqa: S105 (a field name)
     confirm_field = "password2"
@@ -128,9 +138,20 @@ class SignupForm(NewPasswordMixin, forms.Form):
         widget=_password_input("new-password"),
     )
 
-    def __init__(self, *args, **kwargs) -> None:
+    def __init__(self, *args, extra_fields: bool = True, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.fields["password1"].help_text = password_help_text()
+        self.extra_names = list(SIGNUP_EXTRA_FIELDS) if extra_fields else []
+        for name in self.extra_names:
+            self.fields[name] = copy.deepcopy(SIGNUP_EXTRA_FIELDS[name])
+
+    @property
+    def extra_fields(self):
+        return [self[name] for name in self.extra_names]
+
+    @property
+    def extra(self) -> dict:
+        return {name: self.cleaned_data.get(name) for name in self.extra_names}
 
     def clean(self):
         cleaned = super().clean()

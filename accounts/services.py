@@ -101,8 +101,13 @@ def signup(
     password: str,
     request: HttpRequest | None = None,
     send: bool = True,
+    extra: dict | None = None,
 ) -> User | None:
     """Create an unverified account and email its verification link.
+
+    ``extra`` holds the values of the fields other apps added to the form; they get them
+    through the ``signed_up`` signal, in this transaction (the teams app creates the
+    user's team, which the user owns once the address is verified and they sign in).
 
     If the address already has an account nothing is created: its owner gets an email
     saying someone tried to sign up (with a fresh verification link when the address is
@@ -144,6 +149,9 @@ def signup(
             with transaction.atomic():
                 user.save()
                 audit(Action.SIGNUP, request=request, actor=user, user=user)
+                signals.signed_up.send(
+                    sender=User, user=user, request=request, extra=dict(extra or {})
+                )
                 _send_verification(user)
         except IntegrityError:
             # A concurrent sign-up took the username (or the address): try again.

@@ -8,3 +8,8 @@ from django.dispatch import Signal
 # browser stay) or "reset" (from an emailed link: nothing stays). A receiver may return a
 # dict of facts for the audit event and the notice email, e.g. {"device_kept": True}.
 password_changed = Signal()
+
+# Sent inside the transaction that created an account by sign-up, with ``user``,
+# ``request`` (or None) and ``extra``: the cleaned values of the fields other apps added
+# to the sign-up form (accounts.forms.register_signup_field), e.g. {"team_name": "Acme"}.
+signed_up = Signal()

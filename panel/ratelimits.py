@@ -33,6 +33,8 @@ PASSKEY_SIGNIN_PER_IP = "30/m"
 # The emailed new-device code: resends per sign-in and per address.
 DEVICE_CODE_RESEND_PER_USER = "3/10m"
 DEVICE_CODE_RESEND_PER_IP = "10/10m"
+# Invitations sent again, per team (counted by teams.services from the audit trail).
+INVITATION_RESEND_PER_TEAM = "10/h"
 
 
 def signin_rate(group: str, request: HttpRequest) -> str:

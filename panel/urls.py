@@ -14,5 +14,6 @@ urlpatterns = [
     path("health/", health.health, name="health"),
     path("", include("accounts.urls")),
     path("", include("security.urls")),
+    path("", include("teams.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -4,3 +4,29 @@ from django.apps import AppConfig
 class TeamsConfig(AppConfig):
     name = "teams"
     verbose_name = "Teams"
+
+    def ready(self) -> None:
+        from accounts.forms import register_signup_field
+        from security.sessions.services import register_policy_provider
+
+        from . import (
+            policy,
+            receivers,  # noqa: F401
+            stages,  # noqa: F401 (registers team selection in the sign-in pipeline)
+        )
+        from .forms import TeamNameField
+
+        # The strictest team security policy tightens the session policy.
+        register_policy_provider("teams", policy.session_policy)
+
+        # Door A: sign-up asks for the name of the team the new account will own.
+        register_signup_field(
+            "team_name",
+            TeamNameField(
+                required=False,
+                help_text=(
+                    "You will be its Owner and can invite others once you're in. "
+                    "Left empty, it is called after you."
+                ),
+            ),
+        )

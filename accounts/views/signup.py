@@ -48,6 +48,7 @@ def signup_view(request: HttpRequest) -> HttpResponse:
             password=form.cleaned_data["password1"],
             request=request,
             send=not request.limited,
+            extra=form.extra,
         )
         # The same page whether the address was new or already had an account.
         return redirect("accounts:signup_done")

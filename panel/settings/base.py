@@ -72,6 +72,8 @@ MIDDLEWARE = [
     # Enforces what views declare (@lockout_guarded, @stepup_required) and turns the typed
     # refusals of security.exceptions into pages.
     "security.middleware.PolicyMiddleware",
+    # request.teams (the active team, resolved lazily) and @team_permission's 404/403.
+    "teams.middleware.TeamMiddleware",
     "axes.middleware.AxesMiddleware",
     # Turns django-ratelimit's Ratelimited into the 429 page (RATELIMIT_VIEW) instead
     # of a 403.
@@ -95,6 +97,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "panel.context_processors.site",
+                "teams.context_processors.teams",
             ],
         },
     },
@@ -179,6 +182,8 @@ AUTHENTICATION_BACKENDS = [
     # axes first: a locked (IP, user) pair is refused before any password hash is computed.
     "axes.backends.AxesStandaloneBackend",
     "accounts.backends.EmailOrUsernameBackend",
+    # user.has_perm("site.edit", team): answers for Team objects only.
+    "teams.backends.TeamPermissionBackend",
 ]
 LOGIN_URL = "security:login"
 LOGIN_REDIRECT_URL = "dashboard"
@@ -207,6 +212,8 @@ AUTH_PASSWORD_VALIDATORS = [
         "OPTIONS": {"max_length": PASSWORD_MAX_LENGTH},
     },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    # A team's security policy may ask for longer passwords (the longest of the user's teams).
+    {"NAME": "teams.policy.TeamPasswordLengthValidator"},
     # Nothing built around the site name, the username, the email or the name (SECURITY.md 4).
     {"NAME": "accounts.validators.ContextWordValidator"},
     {"NAME": "accounts.validators.StrengthValidator", "OPTIONS": {"min_score": 3}},

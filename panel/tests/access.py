@@ -362,3 +362,33 @@ def fingerprint() -> dict:
         ),
         "audit": AuditEvent.objects.count(),
     }
+
+
+# --- Team personas (teams/tests/test_team_matrix.py requests every team URL as each) -----
+
+# persona -> its role in the team whose pages are requested (None: not a member).
+TEAM_PERSONAS = {
+    "outsider": None,
+    "developer": "Developer",
+    "manager": "Manager",
+    "owner": "Owner",
+    # Developer in this team, Owner of another: owning elsewhere gives nothing here.
+    "two_teams": "Developer",
+}
+
+
+def team_answer(needed: str, persona: str) -> str:
+    """What a team page declaring ``needed`` (teams.decorators: "" any member, "*" an
+    Owner, else a permission code) answers ``persona`` on a GET: "404" for outsiders,
+    "403" for members without it, "ok" (200, or 302/405 for a POST-only action)."""
+    from teams.catalog import PREDEFINED_ROLES
+    from teams.decorators import MEMBER, OWNER
+
+    role = TEAM_PERSONAS[persona]
+    if role is None:
+        return "404"
+    if role == "Owner" or needed == MEMBER:
+        return "ok"
+    if needed == OWNER:
+        return "403"
+    return "ok" if needed in PREDEFINED_ROLES[role] else "403"

@@ -36,6 +36,7 @@ from .access import (
     is_public,
     path_for,
     says_what_went_wrong,
+    team_answer,
     url_patterns,
 )
 
@@ -70,11 +71,19 @@ PUBLIC = {
     "security:not_me": '"This wasn\'t me" link of a new sign-in email (decision by POST)',
     "health": "load-balancer health check (database, cache, broker; says ok or error only)",
     "security:prometheus_metrics": "Prometheus metrics: 404 without METRICS_TOKEN, else bearer",
+    "teams:invitation": "the emailed team invitation (joining needs a sign-in or a new account)",
 }
 
 SIGNED_IN = ("signed_in", "signed_in_2fa", "stale_stepup", "stepped_up", "staff", "superuser")
 WITH_2FA = ("signed_in_2fa", "stale_stepup", "stepped_up", "superuser")
 PENDING = {"pending_2fa": "2fa", "pending_device": "device"}
+TEAM_SHORT = {
+    "outsider": "out",
+    "developer": "dev",
+    "manager": "mgr",
+    "owner": "own",
+    "two_teams": "two",
+}
 
 
 def each(personas, cell: str) -> dict:
@@ -105,6 +114,8 @@ def public(everyone: str, **overrides) -> dict:
 #   →/x/    - 302 to /x/ exactly;  →…/set-password/ - to the reset form without the token
 #   a trailing ! - this request may change state (every other one must not)
 TO_SECURITY = "→/settings/security/ | →/settings/security/"
+# Every URL of a team (its path carries team_id), read from the URL configuration.
+TEAM_PAGES = sorted(r.name for r in url_patterns() if "team_id" in r.converters)
 TO_DASHBOARD = "→/dashboard/ | →/dashboard/"
 EXPECTED: dict[str, dict[str, str]] = {
     "home": private("→/dashboard/ | 405"),
@@ -189,6 +200,15 @@ EXPECTED: dict[str, dict[str, str]] = {
     "health": public("200 | 405"),
     # No METRICS_TOKEN in the tests: the endpoint does not exist.
     "security:prometheus_metrics": public("404 | 405"),
+    # Teams: none of these personas belongs to a team, so every team page is a 404 (an
+    # outsider learns nothing); teams/tests/test_team_matrix.py requests the same URLs as
+    # the team's own personas (Owner, Manager, Developer, a member of two teams).
+    "teams:switch": private("405 | 404"),
+    # The team choice after sign-in: a POST naming no team of the user's is a 404.
+    "teams:choose": private("200 | 404"),
+    # A token of the wrong shape: "not valid" for everyone.
+    "teams:invitation": public("404 | 404"),
+    **{name: private("404 | 404") for name in TEAM_PAGES},
 }
 
 # The admin (django.contrib.admin, about a hundred URLs) follows rules, checked on each.
@@ -486,6 +506,31 @@ def render_doc() -> str:
         table.append(f"| `{name}` | `/{routes[name]}` | {flag} | " + " | ".join(cells) + " |")
     public_list = ["", "## Public pages (reviewed list)", ""]
     public_list += [f"- `{name}`: {why}" for name, why in sorted(PUBLIC.items())]
+    team = [
+        "",
+        "## Team pages, as the team's own personas",
+        "",
+        "Every URL carrying `team_id`, read from the URL configuration, with the permission",
+        "its view declares (`@team_permission`; `member` = any member, `*` = Owner only).",
+        "`teams/tests/test_team_matrix.py` requests each as these personas and fails for a",
+        "team URL without a declaration. **out** a signed-in outsider; **dev**, **mgr**,",
+        "**own** the team's Developer, Manager and Owner; **two** Developer here and Owner",
+        "of another team. `ok` = 200 (or 302/405 for a POST-only action), 403 = a page",
+        "naming the missing permission, 404 = nothing here.",
+        "",
+        "| URL name | path | needs | " + " | ".join(TEAM_SHORT.values()) + " |",
+        "|---|---|---|" + "---|" * len(TEAM_SHORT),
+    ]
+    for route in sorted(
+        (r for r in site_routes() if "team_id" in r.converters), key=lambda r: r.route
+    ):
+        needed = route.view.team_permission
+        cells = [team_answer(needed, persona) for persona in TEAM_SHORT]
+        team.append(
+            f"| `{route.name}` | `/{route.route}` | `{needed or 'member'}` | "
+            + " | ".join(cells)
+            + " |"
+        )
     admin = ["", "## Admin (`/admin/...`, every URL of the admin site)", ""]
     admin += [f"- **{who}**: {what}" for who, what in ADMIN_RULES.items()]
     admin += [
@@ -493,4 +538,4 @@ def render_doc() -> str:
         f"The admin index is `{reverse('admin:index')}`; its own sign-in page sends everyone",
         "to the panel's sign-in (password, lockout, 2FA).",
     ]
-    return "\n".join(head + table + public_list + admin) + "\n"
+    return "\n".join(head + table + public_list + team + admin) + "\n"

@@ -5,7 +5,11 @@ and each page is requested right after, so the session middleware's once-a-minut
 last-active write does not happen. The counts, and what each query is:
 
 - every signed-in page starts with 3: the session, the tracked-session row, the user;
-  a session verified with 2FA adds 1: django-otp's OTPMiddleware loads its device.
+  a session verified with 2FA adds 1: django-otp's OTPMiddleware loads its device;
+  a page with the panel's top bar adds 1: the user's teams with their roles and
+  permission codes (teams.access, one query, for the team switcher and team pages);
+  every signed-in request pays it, the admin's too, as the team security policy
+  (idle timeout, required 2FA) is read from the same rows.
 - the Security tab adds 3 without 2FA (2FA device, trusted devices, sign-in activity)
   and 5 with 2FA (the backup-code set and its unused count as well);
 - the Sessions tab adds 3 (this browser's trusted device, held sign-ins, sessions);
@@ -45,6 +49,7 @@ PLACES = ["81.2.69.160", "90.10.20.30", "3.3.3.3", "2a02:6b8::1", "198.51.100.4"
 
 SIGNED_IN_BASE = 3
 OTP_VERIFIED = 1
+TEAMS = 1
 
 
 @pytest.fixture(autouse=True)
@@ -171,23 +176,23 @@ def held_signins(user, count: int) -> None:
 # --- Exact counts ---------------------------------------------------------------------------
 
 
-def test_the_dashboard_takes_three_queries(sam_browser, django_assert_num_queries):
-    with django_assert_num_queries(SIGNED_IN_BASE):
+def test_the_dashboard_takes_four_queries(sam_browser, django_assert_num_queries):
+    with django_assert_num_queries(SIGNED_IN_BASE + TEAMS):
         get_ok(sam_browser, "/dashboard/")
 
 
-def test_the_dashboard_with_2fa_takes_four_queries(tia_browser, django_assert_num_queries):
-    with django_assert_num_queries(SIGNED_IN_BASE + OTP_VERIFIED):
+def test_the_dashboard_with_2fa_takes_five_queries(tia_browser, django_assert_num_queries):
+    with django_assert_num_queries(SIGNED_IN_BASE + OTP_VERIFIED + TEAMS):
         get_ok(tia_browser, "/dashboard/")
 
 
-def test_the_security_tab_without_2fa_takes_eight_queries(
+def test_the_security_tab_without_2fa_takes_nine_queries(
     sam, sam_browser, django_assert_num_queries
 ):
     trusted_devices(sam, 2)
     activity(sam, 2)
     # Passkeys: one query whether one makes 2FA on without the app, one for the list.
-    with django_assert_num_queries(SIGNED_IN_BASE + 5):
+    with django_assert_num_queries(SIGNED_IN_BASE + TEAMS + 5):
         response = get_ok(sam_browser, "/settings/security/")
     assert "Enable 2FA" in response.content.decode()
 
@@ -196,27 +201,27 @@ def test_the_security_tab_with_2fa_takes_ten_queries(tia, tia_browser, django_as
     user, _ = tia
     trusted_devices(user, 2)
     activity(user, 2)
-    with django_assert_num_queries(SIGNED_IN_BASE + OTP_VERIFIED + 6):
+    with django_assert_num_queries(SIGNED_IN_BASE + OTP_VERIFIED + TEAMS + 6):
         response = get_ok(tia_browser, "/settings/security/")
     assert "10 of 10 left" in response.content.decode()
 
 
-def test_the_sessions_tab_with_three_sessions_takes_six_queries(
+def test_the_sessions_tab_with_three_sessions_takes_seven_queries(
     sam, sam_browser, django_assert_num_queries
 ):
     other_sessions(sam, 2)
-    with django_assert_num_queries(SIGNED_IN_BASE + 3):
+    with django_assert_num_queries(SIGNED_IN_BASE + TEAMS + 3):
         response = get_ok(sam_browser, "/settings/sessions/")
     assert response.content.decode().count('class="session-item') == 3
 
 
-def test_the_sessions_tab_with_2fa_and_held_sign_ins_takes_seven_queries(
+def test_the_sessions_tab_with_2fa_and_held_sign_ins_takes_eight_queries(
     tia, tia_browser, django_assert_num_queries
 ):
     user, _ = tia
     other_sessions(user, 2)
     held_signins(user, 2)
-    with django_assert_num_queries(SIGNED_IN_BASE + OTP_VERIFIED + 3):
+    with django_assert_num_queries(SIGNED_IN_BASE + OTP_VERIFIED + TEAMS + 3):
         response = get_ok(tia_browser, "/settings/sessions/")
     assert response.content.decode().count("Yes, it was me") == 2
 
@@ -232,17 +237,17 @@ def test_the_2fa_step_of_sign_in_takes_six_queries(tia, password, django_assert_
         get_ok(client, "/auth/2fa/")
 
 
-def test_the_admin_index_takes_five_queries(root_browser, django_assert_num_queries):
-    with django_assert_num_queries(SIGNED_IN_BASE + OTP_VERIFIED + 1):
+def test_the_admin_index_takes_six_queries(root_browser, django_assert_num_queries):
+    with django_assert_num_queries(SIGNED_IN_BASE + OTP_VERIFIED + TEAMS + 1):
         get_ok(root_browser, "/admin/")
 
 
-def test_the_audit_log_takes_six_queries_and_seven_filtered_by_user(
+def test_the_audit_log_takes_seven_queries_and_eight_filtered_by_user(
     root_browser, django_assert_num_queries
 ):
-    with django_assert_num_queries(SIGNED_IN_BASE + OTP_VERIFIED + 2):
+    with django_assert_num_queries(SIGNED_IN_BASE + OTP_VERIFIED + TEAMS + 2):
         get_ok(root_browser, "/operations/audit/")
-    with django_assert_num_queries(SIGNED_IN_BASE + OTP_VERIFIED + 3):
+    with django_assert_num_queries(SIGNED_IN_BASE + OTP_VERIFIED + TEAMS + 3):
         get_ok(root_browser, "/operations/audit/?user=root_operator&ip=203.0.113.0/24")
 
 
@@ -403,8 +408,8 @@ def test_the_metrics_dashboard_costs_the_same_with_no_or_many_events(
     # delete and insert in a savepoint: 6), its counts and the current hour live (2); then
     # one grouped query a source: active accounts, password resets, ended sessions,
     # emails, failures by address and hour, 2FA coverage (6): 14 after the base.
-    with django_assert_num_queries(SIGNED_IN_BASE + OTP_VERIFIED + 14):
+    with django_assert_num_queries(SIGNED_IN_BASE + OTP_VERIFIED + TEAMS + 14):
         get_ok(root_browser, "/operations/metrics/?window=30d")
     failed_attempts(20, 1)
-    with django_assert_num_queries(SIGNED_IN_BASE + OTP_VERIFIED + 14):
+    with django_assert_num_queries(SIGNED_IN_BASE + OTP_VERIFIED + TEAMS + 14):
         get_ok(root_browser, "/operations/metrics/?window=30d")

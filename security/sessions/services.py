@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 from django.conf import settings
 from django.core import signing
@@ -63,19 +65,47 @@ class SessionPolicy:
     suspicious_checks: bool
 
 
-def policy_for(user) -> SessionPolicy:
-    """The effective session policy for ``user``.
+# Providers that tighten the policy for a user (the teams app registers the team security
+# policy): ``provider(user, policy) -> SessionPolicy``. Security imports no provider; they
+# register themselves in their AppConfig.ready().
+PolicyProvider = Callable[[Any, SessionPolicy], SessionPolicy]
+_policy_providers: dict[str, PolicyProvider] = {}
 
-    Read from settings when called (tests override them). This is the one place a team's
-    security policy will tighten the global defaults later.
-    """
+
+def register_policy_provider(name: str, provider: PolicyProvider) -> None:
+    """Add (or replace) a provider. A provider may only tighten: shorter timeouts, more
+    checks; ``policy_for`` keeps the stricter value of each field whatever it returns."""
+    _policy_providers[name] = provider
+
+
+def _stricter(a: SessionPolicy, b: SessionPolicy) -> SessionPolicy:
+    def shorter(x: int, y: int) -> int:
+        return min(v for v in (x, y) if v) if (x or y) else 0
+
     return SessionPolicy(
+        idle_timeout=shorter(a.idle_timeout, b.idle_timeout),
+        absolute_timeout=shorter(a.absolute_timeout, b.absolute_timeout),
+        single_session=a.single_session or b.single_session,
+        new_device_approval=a.new_device_approval or b.new_device_approval,
+        suspicious_checks=a.suspicious_checks or b.suspicious_checks,
+    )
+
+
+def policy_for(user) -> SessionPolicy:
+    """The effective session policy for ``user``: the settings (read when called, tests
+    override them), tightened by every registered provider (a team's security policy)."""
+    policy = SessionPolicy(
         idle_timeout=int(settings.SESSION_IDLE_TIMEOUT),
         absolute_timeout=int(settings.SESSION_ABSOLUTE_TIMEOUT),
         single_session=bool(settings.SINGLE_SESSION),
         new_device_approval=bool(settings.NEW_DEVICE_APPROVAL),
         suspicious_checks=bool(settings.SUSPICIOUS_SIGNIN_CHECKS),
     )
+    if user is None or not getattr(user, "pk", None):
+        return policy
+    for provider in _policy_providers.values():
+        policy = _stricter(policy, provider(user, policy))
+    return policy
 
 
 def end_message(reason: str, user=None) -> str:

@@ -1,0 +1,18 @@
+"""Door A: the team named at sign-up is created with the new account, which owns it
+(the account can use it once its address is verified, as it can sign in only then).
+Every account owns a team: without a name it is called after its owner, as the data
+migration named the teams of the accounts that existed before."""
+
+from __future__ import annotations
+
+from django.dispatch import receiver
+
+from accounts.signals import signed_up
+
+from . import services
+
+
+@receiver(signed_up, dispatch_uid="teams.create_team_at_signup")
+def create_team_at_signup(sender, *, user, request=None, extra=None, **kwargs) -> None:
+    name = (extra or {}).get("team_name") or services.default_team_name(user)
+    services.team_create(name=name, owner=user, request=request)
