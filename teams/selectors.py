@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.core.paginator import Paginator
 from django.db.models import Exists, OuterRef, Prefetch, Q
+from django_otp_webauthn.models import WebAuthnCredential
 
 from security.twofactor.models import EncryptedTOTPDevice
 
@@ -23,11 +24,13 @@ def domain_of(*, team: Team, domain_id) -> Domain | None:
 def members_page(*, team: Team, page=1):
     """One page of members (50 a page) with their role, 2FA state and last sign-in:
     two queries (the count and the rows)."""
-    two_factor = EncryptedTOTPDevice.objects.filter(user=OuterRef("user_id"), confirmed=True)
+    # 2FA is on with the authenticator app or a passkey (security.twofactor.totp.has_2fa).
+    app = EncryptedTOTPDevice.objects.filter(user=OuterRef("user_id"), confirmed=True)
+    passkey = WebAuthnCredential.objects.filter(user=OuterRef("user_id"), confirmed=True)
     rows = (
         Membership.objects.filter(team=team)
         .select_related("user", "role")
-        .annotate(has_2fa=Exists(two_factor))
+        .annotate(has_2fa=Exists(app) | Exists(passkey))
         .order_by("user__full_name", "user__username", "id")
     )
     return Paginator(rows, MEMBERS_PER_PAGE).get_page(page)

@@ -92,6 +92,24 @@ def test_the_members_page_shows_role_2fa_and_last_sign_in(as_user, alice, acme, 
     assert "Never" in page
 
 
+def test_a_member_with_only_a_passkey_shows_2fa_on(as_user, alice, acme, dave):
+    import hashlib
+
+    from django_otp_webauthn.models import WebAuthnCredential
+
+    WebAuthnCredential.objects.create(
+        user=dave,
+        name="Security key",
+        confirmed=True,
+        credential_id=b"dave-key",
+        public_key=b"not used here",
+        aaguid="00000000-0000-0000-0000-000000000000",
+        credential_id_sha256=hashlib.sha256(b"dave-key").hexdigest(),
+    )
+    page = as_user(alice).get(url("members", acme)).content.decode()
+    assert page.count("badge-success") == 1  # dave's passkey counts as 2FA; alice has none
+
+
 def test_members_are_paginated_past_fifty(as_user, alice, acme, user_factory):
     for n in range(55):
         join(acme, user_factory(f"m{n:02}"), Role.DEVELOPER)
