@@ -37,6 +37,8 @@ def two_servers(tmp_path):
     finally:
         for server in servers:
             stop_gunicorn(server)
+            # Shown with a failing test's report: what the server said (a 500's traceback).
+            print(f"--- {server.base} ---\n{server.log.read_text()[-4000:]}")
 
 
 def test_a_session_started_on_one_server_is_valid_on_the_other(two_servers, user_factory):
