@@ -6,6 +6,7 @@ from django.shortcuts import render
 from django.urls import reverse
 
 from teams.access import TeamAccess
+from teams.exceptions import NotAMember, TeamRefusal
 
 TABS = [
     ("domains", "Domains", "teams:domains", ""),
@@ -44,3 +45,16 @@ def team_page(request, template: str, tab: str, context: dict, status: int = 200
         **context,
     }
     return render(request, template, context, status=status)
+
+
+def submit(form, call):
+    """Run ``call`` (the service behind a valid form). A team refusal becomes the form's
+    error: returns ``(None, its status)``; otherwise ``(the result, None)``. ``NotAMember``
+    is not caught: the team middleware answers it with a 404."""
+    try:
+        return call(), None
+    except NotAMember:
+        raise
+    except TeamRefusal as refused:
+        form.add_error(None, refused.message)
+        return None, refused.status

@@ -7,10 +7,9 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from teams import selectors, services
 from teams.decorators import team_permission
-from teams.exceptions import NotAMember, TeamRefusal
 from teams.forms import DomainForm
 
-from .common import team_page
+from .common import submit, team_page
 
 
 @team_permission(None)
@@ -38,22 +37,20 @@ def domain_create(request: HttpRequest, team_id: int) -> HttpResponse:
     form = DomainForm(request.POST if request.method == "POST" else None)
     status = 400 if form.is_bound else 200
     if form.is_valid():
-        try:
-            domain = services.domain_create(
+        domain, refusal = submit(
+            form,
+            lambda: services.domain_create(
                 actor=request.user,
                 team=team,
                 hostname=form.cleaned_data["hostname"],
                 notes=form.cleaned_data["notes"],
                 request=request,
-            )
-        except NotAMember:
-            raise
-        except TeamRefusal as refused:
-            form.add_error(None, refused.message)
-            status = refused.status
-        else:
+            ),
+        )
+        if refusal is None:
             messages.success(request, f"{domain.hostname} was added.")
             return redirect("teams:domains", team_id=team.pk)
+        status = refusal
     return team_page(
         request, "teams/domain_form.html", "domains", {"form": form, "domain": None}, status
     )
@@ -70,23 +67,21 @@ def domain_edit(request: HttpRequest, team_id: int, domain_id: int) -> HttpRespo
     form = DomainForm(request.POST if request.method == "POST" else None, initial=initial)
     status = 400 if form.is_bound else 200
     if form.is_valid():
-        try:
-            services.domain_update(
+        _, refusal = submit(
+            form,
+            lambda: services.domain_update(
                 actor=request.user,
                 team=team,
                 domain=domain,
                 hostname=form.cleaned_data["hostname"],
                 notes=form.cleaned_data["notes"],
                 request=request,
-            )
-        except NotAMember:
-            raise
-        except TeamRefusal as refused:
-            form.add_error(None, refused.message)
-            status = refused.status
-        else:
+            ),
+        )
+        if refusal is None:
             messages.success(request, f"{domain.hostname} was saved.")
             return redirect("teams:domains", team_id=team.pk)
+        status = refusal
     return team_page(
         request, "teams/domain_form.html", "domains", {"form": form, "domain": domain}, status
     )

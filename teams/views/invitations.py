@@ -21,7 +21,7 @@ from teams.decorators import team_permission
 from teams.exceptions import InvitationUnusable, NotAMember, TeamRefusal, WrongAccount
 from teams.forms import InvitationForm
 
-from .common import team_page
+from .common import submit, team_page
 
 
 def _invitations_page(request, form, status=200, error=""):
@@ -49,7 +49,8 @@ def invitation_list(request: HttpRequest, team_id: int) -> HttpResponse:
     form = InvitationForm(request.POST if request.method == "POST" else None)
     status = 400 if form.is_bound else 200
     if form.is_valid():
-        try:
+
+        def invite():
             role = services.role_for(team=team, role_id=form.cleaned_data["role"])
             invited = services.invitation_create(
                 actor=request.user,
@@ -58,16 +59,16 @@ def invitation_list(request: HttpRequest, team_id: int) -> HttpResponse:
                 role=role,
                 request=request,
             )
-        except NotAMember:
-            raise
-        except TeamRefusal as refused:
-            form.add_error(None, refused.message)
-            status = refused.status
-        else:
+            return role, invited
+
+        sent, refusal = submit(form, invite)
+        if refusal is None:
+            role, invited = sent
             messages.success(
                 request, f"An invitation was sent to {invited.invitation.email} as {role.name}."
             )
             return redirect("teams:invitations", team_id=team.pk)
+        status = refusal
     return _invitations_page(request, form, status)
 
 

@@ -10,7 +10,7 @@ from teams.decorators import team_permission
 from teams.exceptions import NotAMember, TeamRefusal
 from teams.forms import RoleForm
 
-from .common import team_page
+from .common import submit, team_page
 
 
 @team_permission("team.view")
@@ -42,22 +42,20 @@ def role_create(request: HttpRequest, team_id: int) -> HttpResponse:
     form = RoleForm(request.POST if request.method == "POST" else None)
     status = 400 if form.is_bound else 200
     if form.is_valid():
-        try:
-            role = services.role_create(
+        role, refusal = submit(
+            form,
+            lambda: services.role_create(
                 actor=request.user,
                 team=team,
                 name=form.cleaned_data["name"],
                 permissions=form.cleaned_data["permissions"],
                 request=request,
-            )
-        except NotAMember:
-            raise
-        except TeamRefusal as refused:
-            form.add_error(None, refused.message)
-            status = refused.status
-        else:
+            ),
+        )
+        if refusal is None:
             messages.success(request, f"The role {role.name} was created.")
             return redirect("teams:roles", team_id=team.pk)
+        status = refusal
     return _role_form_page(request, form, None, status)
 
 
@@ -72,23 +70,21 @@ def role_edit(request: HttpRequest, team_id: int, role_id: int) -> HttpResponse:
     form = RoleForm(request.POST if request.method == "POST" else None, initial=initial)
     status = 400 if form.is_bound else 200
     if form.is_valid():
-        try:
-            services.role_update(
+        _, refusal = submit(
+            form,
+            lambda: services.role_update(
                 actor=request.user,
                 team=team,
                 role=role,
                 name=form.cleaned_data["name"],
                 permissions=form.cleaned_data["permissions"],
                 request=request,
-            )
-        except NotAMember:
-            raise
-        except TeamRefusal as refused:
-            form.add_error(None, refused.message)
-            status = refused.status
-        else:
+            ),
+        )
+        if refusal is None:
             messages.success(request, f"The role {role.name} was saved.")
             return redirect("teams:roles", team_id=team.pk)
+        status = refusal
     return _role_form_page(request, form, role, status)
 
 
