@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
 from django.urls import reverse
 
 
@@ -27,3 +29,12 @@ def settings_tabs(active: str) -> list[dict]:
         {"key": t.key, "label": t.label, "url": reverse(t.url_name), "active": t.key == active}
         for t in _TABS
     ]
+
+
+def settings_page(
+    request: HttpRequest, tab: str, template: str, context: dict, *, status: int = 200
+) -> HttpResponse:
+    """A page under Profile > Settings, with ``tab`` marked active."""
+    return render(
+        request, template, {"settings_tabs": settings_tabs(tab), **context}, status=status
+    )

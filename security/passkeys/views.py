@@ -11,11 +11,11 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import get_object_or_404, redirect
 from django.views.decorators.http import require_http_methods, require_POST
 from django_ratelimit.decorators import ratelimit
 
-from accounts.tabs import settings_tabs
+from accounts.tabs import settings_page
 from panel import ratelimits
 from security.exceptions import PasskeyRefused
 from security.passkeys import ceremony, services as passkeys
@@ -24,12 +24,6 @@ from security.stepup import state as stepup_state
 from security.stepup.decorators import stepup_required
 
 CANCELLED = "The passkey prompt was closed or timed out. Nothing was changed."
-
-
-def _tab(request: HttpRequest, template: str, context: dict, *, status: int = 200):
-    return render(
-        request, template, {"settings_tabs": settings_tabs("security"), **context}, status=status
-    )
 
 
 def _own(request: HttpRequest, pk: int):
@@ -70,8 +64,9 @@ def passkey_add(request: HttpRequest) -> HttpResponse:
             else:
                 messages.success(request, f"Passkey “{credential.name}” added.")
                 return redirect("accounts:settings_security")
-    return _tab(
+    return settings_page(
         request,
+        "security",
         "security/passkeys/passkey_add.html",
         {"form": name_form, "available": ceremony.available()},
         status=status,
@@ -116,8 +111,9 @@ def passkey_rename(request: HttpRequest, pk: int) -> HttpResponse:
         )
         messages.success(request, "Passkey renamed.")
         return redirect("accounts:settings_security")
-    return _tab(
+    return settings_page(
         request,
+        "security",
         "security/passkeys/passkey_rename.html",
         {"form": form, "passkey": credential},
         status=400 if request.method == "POST" else 200,
@@ -138,8 +134,9 @@ def passkey_remove(request: HttpRequest, pk: int) -> HttpResponse:
             "Passkey removed. Two-factor authentication is off." if last else "Passkey removed.",
         )
         return redirect("accounts:settings_security")
-    return _tab(
+    return settings_page(
         request,
+        "security",
         "security/passkeys/passkey_remove.html",
         {"passkey": credential, "kind": passkeys.kind_of(credential), "last": last},
     )

@@ -11,11 +11,11 @@ from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ImproperlyConfigured
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import redirect
 from django.views.decorators.http import require_http_methods
 from django_ratelimit.decorators import ratelimit
 
-from accounts.tabs import settings_tabs
+from accounts.tabs import settings_page
 from panel import ratelimits
 from security.exceptions import AlreadyEnabled, CodeRefused
 from security.lockout.decorators import lockout_guarded, refused
@@ -32,15 +32,6 @@ SETUP_WINDOW_SECONDS = 10 * 60
 
 def _security_tab() -> HttpResponse:
     return redirect("accounts:settings_security")
-
-
-def _settings_page(
-    request: HttpRequest, template: str, context: dict, *, status: int = 200
-) -> HttpResponse:
-    """A page under Profile > Settings > Security."""
-    return render(
-        request, template, {"settings_tabs": settings_tabs("security"), **context}, status=status
-    )
 
 
 def _posted(request: HttpRequest):
@@ -114,8 +105,9 @@ def twofactor_enable(request: HttpRequest) -> HttpResponse:
         # Only a deadline is kept in the session; the secret stays encrypted in the database.
         request.session[SETUP_SESSION_KEY] = time.time() + SETUP_WINDOW_SECONDS
         return redirect("security:twofactor_setup")
-    return _settings_page(
+    return settings_page(
         request,
+        "security",
         "security/twofactor/twofactor_enable.html",
         {"form": form},
         status=_form_status(request),
@@ -158,8 +150,9 @@ def twofactor_setup(request: HttpRequest) -> HttpResponse:
         totp.log_unreadable(device)
         messages.error(request, totp.UNREADABLE_MESSAGE)
         return _security_tab()
-    return _settings_page(
+    return settings_page(
         request,
+        "security",
         "security/twofactor/twofactor_setup.html",
         {"form": form, "info": info},
         status=_form_status(request),
@@ -171,8 +164,9 @@ def _backup_codes_page(request: HttpRequest, codes: list[str], *, first_time: bo
         f"{settings.SITE_NAME} backup codes for {request.user.email}\n"
         "Each code works once. Keep them somewhere safe.\n\n" + "\n".join(codes) + "\n"
     )
-    response = _settings_page(
+    response = settings_page(
         request,
+        "security",
         "security/twofactor/backup_codes.html",
         {"codes": codes, "codes_text": text, "first_time": first_time},
     )
@@ -212,8 +206,9 @@ def twofactor_regenerate(request: HttpRequest) -> HttpResponse:
         if checked.ok:
             messages.success(request, "New backup codes issued. The old codes no longer work.")
             return _backup_codes_page(request, checked.value, first_time=False)
-    return _settings_page(
+    return settings_page(
         request,
+        "security",
         "security/twofactor/twofactor_regenerate.html",
         {"form": form, "remaining": remaining(request.user), "count": COUNT},
         status=_form_status(request),
@@ -246,8 +241,9 @@ def twofactor_disable(request: HttpRequest) -> HttpResponse:
                 else "Two-factor authentication is off.",
             )
             return _security_tab()
-    return _settings_page(
+    return settings_page(
         request,
+        "security",
         "security/twofactor/twofactor_disable.html",
         {"form": form, "low_watermark": LOW_WATERMARK},
         status=_form_status(request),
