@@ -35,3 +35,9 @@ class SecurityConfig(AppConfig):
         from security.fail2ban import write_line
 
         post_save.connect(write_line, sender=AuditEvent, dispatch_uid="panel_fail2ban_line")
+
+        # The "session errors" metric counts CSRF failures of signed-in requests and
+        # interrupted sessions from Django's security loggers.
+        from security.metrics import session_errors
+
+        session_errors.install()

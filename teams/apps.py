@@ -7,17 +7,25 @@ class TeamsConfig(AppConfig):
 
     def ready(self) -> None:
         from accounts.forms import register_signup_field
+        from security.auditlog.rows import register_team_names
+        from security.metrics.alerts import register_team_scopes
         from security.sessions.services import register_policy_provider
 
         from . import (
             policy,
             receivers,  # noqa: F401
+            selectors,
             stages,  # noqa: F401 (registers team selection in the sign-in pipeline)
         )
         from .forms import TeamNameField
 
         # The strictest team security policy tightens the session policy.
         register_policy_provider("teams", policy.session_policy)
+
+        # The audit log shows teams by name; the metric alerts tell each team's
+        # system.admin holders about their team.
+        register_team_names(selectors.team_names)
+        register_team_scopes(selectors.alert_scopes)
 
         # Door A: sign-up asks for the name of the team the new account will own.
         register_signup_field(

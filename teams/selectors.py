@@ -84,3 +84,55 @@ def invitations_for(*, team: Team):
         .select_related("role", "invited_by")
         .order_by("-created_at", "-id")
     )
+
+
+# --- For the security app's team-scoped pages and alerts (it must not import teams) ----
+
+
+def member_ids(*, team_id: int):
+    """The team's members as a queryset of user ids (a subquery, never a list)."""
+    return Membership.objects.filter(team_id=team_id).values("user_id")
+
+
+def holders_of(*, team_id: int, permission: str):
+    """Active accounts of the team whose role grants ``permission`` (Owners hold all)."""
+    from django.contrib.auth import get_user_model
+
+    granted = Membership.objects.filter(team_id=team_id).filter(
+        Q(role__is_owner=True) | Q(role__permissions__code=permission)
+    )
+    return get_user_model().objects.filter(is_active=True, pk__in=granted.values("user_id"))
+
+
+def team_names(ids: set[int]) -> dict[int, str]:
+    """{team id: name} for the audit log's team column (one query)."""
+    return dict(Team.objects.filter(pk__in=ids).values_list("pk", "name"))
+
+
+def alert_scopes():
+    """Each team that has someone to tell, as the metric alerts see it
+    (``security.metrics.alerts.TeamScope``): one query for the teams."""
+    from django.urls import reverse
+
+    from security.metrics.alerts import TeamScope
+
+    teams = (
+        Team.objects.filter(
+            memberships__user__is_active=True,
+        )
+        .filter(
+            Q(memberships__role__is_owner=True)
+            | Q(memberships__role__permissions__code="system.admin")
+        )
+        .distinct()
+        .order_by("pk")
+        .values_list("pk", "name")
+    )
+    for team_id, name in teams:
+        yield TeamScope(
+            team_id=team_id,
+            name=name,
+            users=member_ids(team_id=team_id),
+            recipients=holders_of(team_id=team_id, permission="system.admin"),
+            path=reverse("teams:metrics", kwargs={"team_id": team_id}),
+        )

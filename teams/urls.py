@@ -1,6 +1,17 @@
 from django.urls import path
 
-from .views import audit, choose, domains, invitations, members, policy, roles, switch
+from .views import (
+    audit,
+    choose,
+    domains,
+    events,
+    invitations,
+    members,
+    metrics,
+    policy,
+    roles,
+    switch,
+)
 
 app_name = "teams"
 
@@ -29,6 +40,9 @@ urlpatterns = [
     path(team + "permissions/", audit.permission_matrix, name="permissions"),
     path(team + "permissions.csv", audit.permission_matrix_csv, name="permissions_csv"),
     path(team + "policy/", policy.policy_edit, name="policy"),
+    path(team + "events/", events.event_log, name="events"),
+    path(team + "events.csv", events.event_export, name="events_csv"),
+    path(team + "metrics/", metrics.metrics_dashboard, name="metrics"),
     path(team + "invitations/", invitations.invitation_list, name="invitations"),
     path(
         team + "invitations/<int:invitation_id>/resend/",

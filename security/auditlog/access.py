@@ -1,9 +1,9 @@
 """Who may read the operations pages (audit log, failed attempts, block list, metrics).
 
-Today: superusers, over every team. Team scoping plugs in here: a team page passes
-``team_id`` and the teams app's permission check (``events.read`` for the log,
-``system.admin`` for the metrics) decides, with the events narrowed to
-``AuditEvent.team_id``.
+Here: superusers, over every team. The team pages (``teams/views/events.py``,
+``teams/views/metrics.py``) are declared with ``@team_permission("events.read")`` and
+``("system.admin")`` and read the same selectors with the team's id
+(``security.auditlog.selectors``).
 """
 
 from __future__ import annotations
@@ -11,9 +11,10 @@ from __future__ import annotations
 from functools import wraps
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import QuerySet
 
-from audit.models import AuditEvent
+from security.auditlog.selectors import events_for
+
+__all__ = ["events_for", "superuser_required"]
 
 
 def superuser_required(view):
@@ -26,11 +27,3 @@ def superuser_required(view):
         return view(request, *args, **kwargs)
 
     return wrapped
-
-
-def events_for(*, team_id: int | None = None) -> QuerySet[AuditEvent]:
-    """The events a page may show: every event (global), or one team's."""
-    events = AuditEvent.objects.all()
-    if team_id is not None:
-        events = events.filter(team_id=team_id)
-    return events

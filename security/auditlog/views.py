@@ -1,7 +1,8 @@
 """The audit log pages: the filtered, paginated trail and its CSV export (streamed).
 
-``event_log`` and ``event_export`` take the events a page may show, so a team's log
-(ROADMAP: ``events.read``) is the same two functions over ``events_for(team_id=...)``.
+``log_context`` and ``export_response`` take the scope (``team_id``; ``None`` for the
+whole panel), so the team audit log (``teams/views/events.py``, ``events.read``) is the
+same code over ``security.auditlog.selectors.filtered_events(team_id=...)``.
 """
 
 from __future__ import annotations
@@ -14,20 +15,11 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
-from security.auditlog.access import events_for, superuser_required
-from security.auditlog.filters import AuditEventFilter
+from security.auditlog.access import superuser_required
 from security.auditlog.rows import csv_lines, rows, team_names
+from security.auditlog.selectors import filtered_events
 
 PAGE_SIZE = 50
-
-
-def _filtered(request: HttpRequest, events):
-    filterset = AuditEventFilter(request.GET or None, queryset=events)
-    if filterset.is_bound and not filterset.is_valid():
-        return filterset, None
-    return filterset, filterset.qs.select_related("actor", "user", "impersonator").order_by(
-        "-created_at", "-id"
-    )
 
 
 def newest_first_in_batches(queryset, *, first: int = 50, size: int = 2000):
@@ -52,38 +44,31 @@ def newest_first_in_batches(queryset, *, first: int = 50, size: int = 2000):
         last, limit = batch[-1], size
 
 
-def event_log(request: HttpRequest, *, events, export_url: str, title: str) -> HttpResponse:
-    filterset, queryset = _filtered(request, events)
+def log_context(request: HttpRequest, *, team_id: int | None, export_url: str) -> tuple[dict, int]:
+    """The log page's context (filter form, page of rows, export link) and its status:
+    400 with the form's errors and no rows when a filter value is invalid."""
+    filterset, queryset = filtered_events(request.GET, team_id=team_id)
     if queryset is None:
-        return render(
-            request,
-            "security/auditlog/events.html",
-            {"filter": filterset, "page": None, "rows": [], "title": title, "ops_tab": "audit"},
-            status=400,
-        )
+        return {"filter": filterset, "page": None, "rows": []}, 400
     paginator = Paginator(queryset, PAGE_SIZE)
     page = paginator.get_page(request.GET.get("page"))
     events_on_page = list(page.object_list)
     names = team_names({e.team_id for e in events_on_page if e.team_id})
     query = request.GET.copy()
     query.pop("page", None)
-    return render(
-        request,
-        "security/auditlog/events.html",
-        {
-            "filter": filterset,
-            "page": page,
-            "rows": list(rows(events_on_page, names)),
-            "title": title,
-            "ops_tab": "audit",
-            "query": query.urlencode(),
-            "export_url": f"{export_url}?{query.urlencode()}" if query else export_url,
-        },
-    )
+    return {
+        "filter": filterset,
+        "page": page,
+        "rows": list(rows(events_on_page, names)),
+        "query": query.urlencode(),
+        "export_url": f"{export_url}?{query.urlencode()}" if query else export_url,
+    }, 200
 
 
-def event_export(request: HttpRequest, *, events, filename: str) -> HttpResponse:
-    filterset, queryset = _filtered(request, events)
+def export_response(request: HttpRequest, *, team_id: int | None, filename: str) -> HttpResponse:
+    """The filtered events as a streamed CSV (escaped cells, ``rows.csv_cell``); a 400
+    in plain text naming the invalid filters."""
+    filterset, queryset = filtered_events(request.GET, team_id=team_id)
     if queryset is None:
         return HttpResponse(
             "Invalid filter: "
@@ -103,15 +88,14 @@ def event_export(request: HttpRequest, *, events, filename: str) -> HttpResponse
 @require_GET
 @superuser_required
 def audit_log(request: HttpRequest) -> HttpResponse:
-    return event_log(
-        request,
-        events=events_for(),
-        export_url=reverse("security:audit_export"),
-        title="Audit log",
+    context, status = log_context(
+        request, team_id=None, export_url=reverse("security:audit_export")
     )
+    context.update(title="Audit log", ops_tab="audit")
+    return render(request, "security/auditlog/events.html", context, status=status)
 
 
 @require_GET
 @superuser_required
 def audit_export(request: HttpRequest) -> HttpResponse:
-    return event_export(request, events=events_for(), filename="audit-log")
+    return export_response(request, team_id=None, filename="audit-log")

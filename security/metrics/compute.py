@@ -7,8 +7,14 @@ a 30-day view reads hundreds of counts, not every event. The
 numbers, targets and thresholds come from the product document ("Operational Metrics",
 "Alerting Thresholds"); docs/security.md lists how each one is counted.
 
-Team scoping (ROADMAP): ``team_id`` narrows the audit-derived metrics to one team's
-events; sessions, emails and 2FA coverage will narrow to the team's members.
+Scoping: ``users`` (a queryset of user ids: a team's members, given by the teams app,
+which this app must not import) narrows every metric to those accounts: the events that
+happened to them (counted live from the ``(user, created_at)`` index, not the rollup,
+which is panel-wide), their sessions, the emails sent to their addresses, their 2FA.
+A team's own events (``team_id``) are team administration, not sign-ins, so they would
+leave a team's sign-in metrics empty; ``team_id`` still narrows to them where a caller
+wants that. Failures for a typed name that is no account, and session errors, name no
+account and stay on the panel-wide dashboard only.
 """
 
 from __future__ import annotations
@@ -26,7 +32,7 @@ from django.utils import timezone
 from accounts.models import OutboxEmail
 from audit.actions import Action
 from audit.models import AuditEvent
-from security.metrics import rollup
+from security.metrics import rollup, session_errors
 from security.sessions.models import TrackedSession
 from security.twofactor.models import EncryptedTOTPDevice
 
@@ -81,9 +87,10 @@ THRESHOLDS = {
     "lockouts": Threshold(unit=""),
     "email_failure_rate": Threshold(warning=5, critical=10),
     "two_factor_coverage": Threshold(unit="%"),
+    "session_error_rate": Threshold(warning=1, critical=5),
 }
 # The metrics the alert task watches (those with warning and critical levels).
-ALERTED = ("suspicious_rate", "failed_per_ip_hour", "email_failure_rate")
+ALERTED = ("suspicious_rate", "failed_per_ip_hour", "email_failure_rate", "session_error_rate")
 
 
 def rate(part: float, whole: float) -> float | None:
@@ -119,7 +126,9 @@ def _buckets(since: datetime, until: datetime, hourly: bool) -> list[datetime]:
     return out
 
 
-def compute(window: str = "24h", *, now=None, team_id: int | None = None) -> Metrics:
+def compute(window: str = "24h", *, now=None, team_id: int | None = None, users=None) -> Metrics:
+    """The metrics of ``window`` ending ``now``: panel-wide, or for the accounts ``users``
+    (a queryset of user ids) or the events of ``team_id``."""
     now = now or timezone.now()
     # Whole hours: the window starts at the top of the hour it would start in.
     since = rollup.hour_of(now - WINDOWS[window])
@@ -132,13 +141,19 @@ def compute(window: str = "24h", *, now=None, team_id: int | None = None) -> Met
     events = AuditEvent.objects.filter(created_at__gte=since, created_at__lte=now)
     if team_id is not None:
         events = events.filter(team_id=team_id)
+    if users is not None:
+        events = events.filter(user_id__in=users)
 
     # 1. Audit events by action, outcome and bucket: whole hours from the hourly rollup
     #    (security.metrics.rollup), the current hour live.
     per = defaultdict(empty)
     trusted = defaultdict(empty)
     day_of = (lambda h: h) if hourly else (lambda h: h.replace(hour=0))
-    for (hour, action, outcome, via), n in rollup.counts(since, now, team_id=team_id).items():
+    if users is not None:
+        counted = rollup.live_counts(events)
+    else:
+        counted = rollup.counts(since, now, team_id=team_id)
+    for (hour, action, outcome, via), n in counted.items():
         i = index.get(day_of(hour))
         if i is None:
             continue
@@ -182,7 +197,10 @@ def compute(window: str = "24h", *, now=None, team_id: int | None = None) -> Met
 
     # 3. Password resets: accounts that used one (counted in the database), of the active
     #    accounts; the series counts resets per bucket from the rollup.
-    active_users = get_user_model().objects.filter(is_active=True).count()
+    accounts = get_user_model().objects.filter(is_active=True)
+    if users is not None:
+        accounts = accounts.filter(pk__in=users)
+    active_users = accounts.count()
     reset_users = (
         events.filter(action=Action.PASSWORD_RESET, user__isnull=False).aggregate(
             n=Count("user_id", distinct=True)
@@ -196,10 +214,11 @@ def compute(window: str = "24h", *, now=None, team_id: int | None = None) -> Met
     # 4. Sessions that ended in the window: by reason and bucket, with their durations.
     ended = defaultdict(empty)
     signout_seconds = empty()
-    for row in (
-        TrackedSession.objects.filter(ended_at__gte=since, ended_at__lte=now)
-        .values("end_reason", bucket=trunc("ended_at"))
-        .annotate(n=Count("id"), total=Sum(F("ended_at") - F("created_at")))
+    sessions = TrackedSession.objects.filter(ended_at__gte=since, ended_at__lte=now)
+    if users is not None:
+        sessions = sessions.filter(user_id__in=users)
+    for row in sessions.values("end_reason", bucket=trunc("ended_at")).annotate(
+        n=Count("id"), total=Sum(F("ended_at") - F("created_at"))
     ):
         if row["bucket"] not in index:
             continue
@@ -234,11 +253,10 @@ def compute(window: str = "24h", *, now=None, team_id: int | None = None) -> Met
 
     # 5. Email sends that failed, of those decided (sent or failed).
     mail_ok, mail_failed = empty(), empty()
-    for row in (
-        OutboxEmail.objects.filter(created_at__gte=since, created_at__lte=now)
-        .values("status", bucket=trunc("created_at"))
-        .annotate(n=Count("id"))
-    ):
+    mails = OutboxEmail.objects.filter(created_at__gte=since, created_at__lte=now)
+    if users is not None:
+        mails = mails.filter(recipient__in=accounts.values("email"))
+    for row in mails.values("status", bucket=trunc("created_at")).annotate(n=Count("id")):
         if row["bucket"] in index:
             target = mail_failed if row["status"] == OutboxEmail.Status.FAILED else mail_ok
             if row["status"] != OutboxEmail.Status.PENDING:
@@ -251,17 +269,38 @@ def compute(window: str = "24h", *, now=None, team_id: int | None = None) -> Met
 
     # 6. Failed sign-ins per address and hour: the ten addresses with the worst hour,
     #    aggregated twice in the database (per address and hour, then per address).
-    metrics.top_ips = worst_addresses(since=since, until=now, team_id=team_id)
+    metrics.top_ips = worst_addresses(since=since, until=now, team_id=team_id, users=users)
     metrics.values["failed_per_ip_hour"] = metrics.top_ips[0][2] if metrics.top_ips else 0
 
     # 7. Two-factor coverage now: active accounts with a confirmed authenticator.
-    with_2fa = (
-        EncryptedTOTPDevice.objects.filter(confirmed=True, user__is_active=True)
-        .values("user_id")
-        .distinct()
-        .count()
-    )
+    devices = EncryptedTOTPDevice.objects.filter(confirmed=True, user__is_active=True)
+    if users is not None:
+        devices = devices.filter(user_id__in=users)
+    with_2fa = devices.values("user_id").distinct().count()
     metrics.values["two_factor_coverage"] = rate(with_2fa, active_users)
+
+    # 8. Session errors of all refreshes (security.metrics.session_errors): panel-wide
+    #    only, from per-hour counters in the cache.
+    if users is None and team_id is None:
+        hours = session_errors.hours_between(since, now)
+        found = session_errors.counts(hours)
+        refreshes = [0] * len(metrics.buckets)
+        errors = [0] * len(metrics.buckets)
+        for j, hour in enumerate(hours):
+            i = index.get(day_of(hour))
+            if i is None:
+                continue
+            refreshes[i] += found[session_errors.REFRESH][j]
+            errors[i] += sum(found[kind][j] for kind in session_errors.KINDS)
+        metrics.values["session_error_rate"] = rate(sum(errors), sum(refreshes))
+        metrics.series["session_error_rate"] = [
+            rate(e, r) for e, r in zip(errors, refreshes, strict=True)
+        ]
+        metrics.counts.update(
+            session_refreshes=sum(refreshes),
+            session_errors=sum(errors),
+            **{f"session_errors_{kind}": sum(found[kind]) for kind in session_errors.KINDS},
+        )
     return metrics
 
 
@@ -270,7 +309,7 @@ SELECT ip, SUM(n), MAX(n) FROM (
     SELECT ip, {hour} AS h, COUNT(*) AS n
     FROM security_auditevent
     WHERE action IN ({actions}) AND outcome = %s AND ip IS NOT NULL
-      AND created_at >= %s AND created_at <= %s {team}
+      AND created_at >= %s AND created_at <= %s {team} {users}
     GROUP BY ip, {hour}
 ) AS per_hour
 GROUP BY ip
@@ -279,8 +318,13 @@ LIMIT %s
 """
 
 
-def worst_addresses(*, since, until, team_id: int | None = None, limit: int = 10):
-    """(address, failures in the period, failures in its worst hour), worst first."""
+def worst_addresses(*, since, until, team_id: int | None = None, users=None, limit: int = 10):
+    """(address, failures in the period, failures in its worst hour), worst first;
+    ``users`` (a queryset of user ids) keeps the failures against those accounts."""
+    users_sql, users_params = "", []
+    if users is not None:
+        inner, users_params = users.query.sql_with_params()
+        users_sql = f"AND user_id IN ({inner})"
     hour = (
         "date_trunc('hour', created_at)"
         if connection.vendor == "postgresql"
@@ -290,6 +334,7 @@ def worst_addresses(*, since, until, team_id: int | None = None, limit: int = 10
         hour=hour,
         actions=", ".join(["%s"] * len(FAILED_ACTIONS)),
         team="AND team_id = %s" if team_id is not None else "",
+        users=users_sql,
     )
     params = [
         *[str(a) for a in FAILED_ACTIONS],
@@ -297,6 +342,7 @@ def worst_addresses(*, since, until, team_id: int | None = None, limit: int = 10
         connection.ops.adapt_datetimefield_value(since),
         connection.ops.adapt_datetimefield_value(until),
         *([team_id] if team_id is not None else []),
+        *users_params,
         limit,
     ]
     with connection.cursor() as cursor:
@@ -304,11 +350,15 @@ def worst_addresses(*, since, until, team_id: int | None = None, limit: int = 10
         return [(str(ip), int(total), int(worst)) for ip, total, worst in cursor.fetchall()]
 
 
-def failed_per_ip_last_hour(*, now=None) -> tuple[str | None, int]:
-    """The address with the most failed sign-ins in the past hour, and how many."""
+def failed_per_ip_last_hour(*, now=None, users=None) -> tuple[str | None, int]:
+    """The address with the most failed sign-ins in the past hour, and how many (against
+    the accounts ``users`` only, when given)."""
     now = now or timezone.now()
+    failures = AuditEvent.objects.all()
+    if users is not None:
+        failures = failures.filter(user_id__in=users)
     row = (
-        AuditEvent.objects.filter(
+        failures.filter(
             action__in=FAILED_ACTIONS,
             outcome=AuditEvent.Outcome.FAILURE,
             created_at__gt=now - timedelta(hours=1),

@@ -103,3 +103,13 @@ def counts(since: datetime, now: datetime, *, team_id: int | None = None) -> dic
     for (hour, action, outcome, via, _team), n in _grouped(live).items():
         out[(hour, action, outcome, via)] += n
     return out
+
+
+def live_counts(events) -> dict[tuple, int]:
+    """(hour, action, outcome, via) -> count of ``events`` (already narrowed to a window
+    and a scope), counted live in one grouped query: a team's members' events, which the
+    panel-wide rollup cannot tell apart."""
+    out: dict[tuple, int] = defaultdict(int)
+    for (hour, action, outcome, via, _team), n in _grouped(events).items():
+        out[(hour, action, outcome, via)] += n
+    return out

@@ -1,10 +1,12 @@
-"""The security metrics dashboard (superusers; a team's ``system.admin`` holders later,
-over ``compute(team_id=...)``), the Prometheus endpoint and the health check."""
+"""The security metrics dashboard: panel-wide for superusers here, and for a team's
+``system.admin`` holders over the team's members (``teams/views/metrics.py`` calls
+``dashboard_context(window, users=...)``)."""
 
 from __future__ import annotations
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.urls import reverse
 from django.views.decorators.http import require_GET
 
 from security.auditlog.access import superuser_required
@@ -46,6 +48,11 @@ CARDS = {
         "Two-factor coverage",
         "Active accounts with an authenticator app, now.",
     ),
+    "session_error_rate": (
+        "Session errors",
+        "Requests that met a session error (a garbled session cookie, a CSRF failure while "
+        "signed in, a session deleted mid-request), of all session refreshes.",
+    ),
 }
 
 
@@ -61,11 +68,16 @@ def _display(value, unit: str) -> str:
     return f"{value:g}{unit}"
 
 
-def dashboard_context(window: str, *, team_id: int | None = None) -> dict:
-    metrics = compute(window, team_id=team_id)
+def dashboard_context(window: str, *, users=None, audit_url: str | None = None) -> dict:
+    """The dashboard of ``window``: panel-wide, or over the accounts ``users`` (a
+    queryset of user ids). ``audit_url`` links the top addresses to a log filtered by
+    them (None: no link)."""
+    metrics = compute(window, users=users)
     labels = [_label(b, window) for b in metrics.buckets]
     cards = []
     for name, (title, description) in CARDS.items():
+        if name not in metrics.values:
+            continue  # not computed for this scope (session errors name no account)
         threshold = THRESHOLDS[name]
         level = metrics.level(name)
         value = metrics.values.get(name)
@@ -110,7 +122,7 @@ def dashboard_context(window: str, *, team_id: int | None = None) -> dict:
             critical=failed.critical,
         ),
         "failed_thresholds": failed.words(),
-        "ops_tab": "metrics",
+        "audit_url": audit_url,
     }
 
 
@@ -125,4 +137,6 @@ def metrics_dashboard(request: HttpRequest) -> HttpResponse:
             {"status": 400, "title": "Unknown period", "message": "Choose 24h, 7d or 30d."},
             status=400,
         )
-    return render(request, "security/metrics/dashboard.html", dashboard_context(window))
+    context = dashboard_context(window, audit_url=reverse("security:audit_log"))
+    context["ops_tab"] = "metrics"
+    return render(request, "security/metrics/dashboard.html", context)

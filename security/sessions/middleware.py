@@ -22,6 +22,7 @@ from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 
 from security.devices import services as devices
+from security.metrics import session_errors
 from security.sessions import services as tracked
 from security.sessions.models import TrackedSession
 
@@ -89,7 +90,11 @@ class SessionTrackingMiddleware:
         deleted by a password change): end its record if still open and say why, once
         (Django then clears the stale cookie)."""
         raw = request.COOKIES.get(settings.SESSION_COOKIE_NAME)
-        if not raw or len(raw) > 64:
+        if raw and not session_errors.looks_issued(raw):
+            # Not a cookie the panel issued: a session error (security.metrics).
+            session_errors.record_error("garbled_cookie")
+            return
+        if not raw:
             return
         record = (
             TrackedSession.objects.filter(session_key_hash=tracked.hash_key(raw))

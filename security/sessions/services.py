@@ -24,6 +24,7 @@ from django.utils import timezone
 from audit.actions import Action
 from audit.services import audit
 from security.client.context import client_context
+from security.metrics import session_errors
 from security.sessions.models import TrackedSession
 from security.stepup import state as stepup_state
 
@@ -202,6 +203,9 @@ def touch(record: TrackedSession, *, now=None) -> bool:
         return False
     TrackedSession.objects.filter(pk=record.pk).update(last_active_at=now)
     record.last_active_at = now
+    # A "refresh", the denominator of the session errors metric (one cache add with
+    # the write that happens anyway).
+    session_errors.record_refresh(now=now)
     return True
 
 

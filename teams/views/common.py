@@ -15,6 +15,8 @@ TABS = [
     ("roles", "Roles", "teams:roles", "team.view"),
     ("audit", "Permission audit", "teams:permissions", "team.view"),
     ("policy", "Security policy", "teams:policy", "*"),
+    ("events", "Audit log", "teams:events", "events.read"),
+    ("metrics", "Security metrics", "teams:metrics", "system.admin"),
 ]
 
 

@@ -61,9 +61,9 @@ def test_the_dashboard_reads_at_desktop_and_phone_widths(
     card = page.locator(".metric-critical", has_text="Failed sign-ins per address and hour")
     expect(card.get_by_text("Critical", exact=True)).to_be_visible()
     charts = page.locator("img.chart")
-    expect(charts).to_have_count(9)
+    expect(charts).to_have_count(10)
     assert all(
-        charts.nth(i).evaluate("img => img.complete && img.naturalWidth > 0") for i in range(9)
+        charts.nth(i).evaluate("img => img.complete && img.naturalWidth > 0") for i in range(10)
     )
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SHOTS / "metrics-desktop.png"), full_page=True)

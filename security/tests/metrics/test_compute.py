@@ -25,6 +25,7 @@ def test_each_metric_of_the_last_24_hours_is_the_hand_counted_answer(history):
         "email_failure_rate": 5.3,
         "failed_per_ip_hour": 12,
         "two_factor_coverage": 25.0,
+        "session_error_rate": None,  # no refresh counted: no data, not 0%
     }
     assert metrics.top_ips == [("203.0.113.50", 12, 12), ("198.51.100.1", 1, 1)]
 

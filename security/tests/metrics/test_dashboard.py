@@ -26,7 +26,7 @@ def test_each_period_draws_every_chart_as_an_inline_svg_without_script(operator_
     assert response.status_code == 200
     body = response.content.decode()
     charts = body.split('src="data:image/svg+xml;base64,')[1:]
-    assert len(charts) == 9  # eight time series and the top-addresses bars (2FA: now)
+    assert len(charts) == 10  # nine time series and the top-addresses bars (2FA: now)
     for chart in charts:
         svg = base64.b64decode(chart.split('"', 1)[0]).decode()
         assert svg.startswith("<svg") and "<script" not in svg
