@@ -94,7 +94,11 @@ def history(acme, globex, alice, mia, dave, olga, charlie):
         outcome="denied",
     )
     e["a5"] = event(
-        Action.DOMAIN_CREATED, team=acme, actor=olga, when=DAY + timedelta(hours=46), ip="2001:db8::5"
+        Action.DOMAIN_CREATED,
+        team=acme,
+        actor=olga,
+        when=DAY + timedelta(hours=46),
+        ip="2001:db8::5",
     )
     e["a6"] = event(Action.TEAM_RENAMED, team=acme, actor=alice, when=DAY + timedelta(hours=47))
     e["g1"] = event(
@@ -121,7 +125,9 @@ def ids(history, *names) -> list[int]:
     return [history[n] for n in names]
 
 
-def test_a_manager_sees_the_team_events_newest_first_and_no_other_team_s(client, mia, acme, history):
+def test_a_manager_sees_the_team_events_newest_first_and_no_other_team_s(
+    client, mia, acme, history
+):
     client.force_login(mia)
     response = client.get(url(acme))
     assert response.status_code == 200
