@@ -12,6 +12,8 @@ Run daily by ``security.tasks.purge_expired`` (Celery beat) and by hand with
 - sent outbox emails older than 30 days (pending and failed ones stay for the operator);
 - django-axes failure counters older than the counting window plus a margin, and its
   failure log older than 90 days;
+- IP blocks that expired more than ``RETENTION_EXPIRED_BLOCKS`` ago (7 days: the block
+  list shows them as expired until then; blocks without an expiry stay until lifted);
 - lockout rows whose lock has ended and whose escalation window (24 h) has passed.
   Per-account rows are kept while they count consecutive failures or hold a hard lock:
   deleting them would reset NIST's 100-failure ceiling.
@@ -33,6 +35,7 @@ from django.utils import timezone
 from accounts.models import OutboxEmail
 from audit.actions import Action
 from audit.services import audit
+from security.blocking.models import BlockedNetwork
 from security.devices.models import NewDeviceChallenge
 from security.lockout.models import Lockout
 from security.lockout.policy import REPEAT_WINDOW
@@ -49,6 +52,7 @@ KINDS = (
     ("access_attempts", "failure counter"),
     ("failure_logs", "failed-attempt log row"),
     ("lockouts", "lockout record"),
+    ("ip_blocks", "expired IP block"),
 )
 
 
@@ -103,6 +107,9 @@ def _querysets(now) -> dict:
             updated_at__lt=now - REPEAT_WINDOW,
             hard_locked=False,
         ).exclude(ip__isnull=True, consecutive_failures__gt=0),
+        "ip_blocks": BlockedNetwork.objects.filter(
+            expires_at__isnull=False, expires_at__lte=now - settings.RETENTION_EXPIRED_BLOCKS
+        ),
     }
 
 

@@ -348,6 +348,11 @@ RETENTION_SENT_EMAILS = timedelta(days=max(1, env.int("RETENTION_SENT_EMAILS_DAY
 RETENTION_FAILURE_LOG = timedelta(days=max(1, env.int("RETENTION_FAILURE_LOG_DAYS", default=90)))
 # axes failure counters outlive their counting window (AXES_COOLOFF_TIME) by this much.
 RETENTION_ACCESS_ATTEMPTS_MARGIN = timedelta(hours=1)
+# An expired IP block stays listed (under "Expired blocks") this long, then is deleted;
+# blocking and lifting stay in the audit trail.
+RETENTION_EXPIRED_BLOCKS = timedelta(
+    days=max(1, env.int("RETENTION_EXPIRED_BLOCKS_DAYS", default=7))
+)
 
 # --- Monitoring -----------------------------------------------------------------------
 # /metrics (Prometheus text format) answers only "Authorization: Bearer <this>"; unset,

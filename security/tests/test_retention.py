@@ -17,6 +17,7 @@ from accounts.models import OutboxEmail
 from audit.models import AuditEvent
 from audit.services import audit
 from security import retention, tasks
+from security.blocking.models import BlockedNetwork
 from security.devices import services as devices
 from security.models import Lockout, NewDeviceChallenge, SuspiciousSignIn, TrackedSession
 
@@ -184,6 +185,29 @@ def test_lockout_rows_go_only_when_nothing_depends_on_them(db):
     assert all(map(exists, (escalating, locked_now, counting_account, hard_locked)))
 
 
+def test_ip_blocks_go_a_week_after_they_expired_and_the_purge_is_audited(operator):
+    def block(network, expires_at):
+        return BlockedNetwork.objects.create(
+            network=network, reason="test", expires_at=expires_at, created_by=operator
+        )
+
+    long_gone = block("192.0.2.1/32", ago(days=8))
+    just_over = block("192.0.2.2/32", ago(days=7, seconds=1))
+    recently = block("192.0.2.3/32", ago(days=6))  # still listed as expired
+    active = block("2001:db8::/32", NOW + timedelta(days=1))
+    forever = block("198.51.100.0/24", None)
+    assert timedelta(days=7) == django_settings.RETENTION_EXPIRED_BLOCKS
+    assert retention.purge_expired(dry_run=True).counts["ip_blocks"] == 2
+    assert exists(long_gone)
+    assert retention.purge_expired().counts["ip_blocks"] == 2
+    assert not exists(long_gone) and not exists(just_over)
+    assert all(map(exists, (recently, active, forever)))
+    event = AuditEvent.objects.get(action="retention_purge")
+    assert event.metadata["counts"]["ip_blocks"] == 2
+    # The still-active block keeps refusing its network.
+    assert BlockedNetwork.objects.active().count() == 2
+
+
 def test_audit_events_are_never_purged_and_each_run_is_audited(alice):
     old = created_at(ago(days=3650), lambda: audit("signin", user=alice))
     held(alice, created=ago(days=31))
@@ -216,7 +240,7 @@ def test_the_command_purges_and_prints_one_line(alice, capsys):
     assert out == (
         "Purged 1 new-device code, 0 held sign-ins, 0 ended session records, "
         "0 expired sessions, 0 sent emails, 0 failure counters, 0 failed-attempt log rows, "
-        "0 lockout records; audit events are kept."
+        "0 lockout records, 0 expired IP blocks; audit events are kept."
     )
     assert not NewDeviceChallenge.objects.exists()
     assert AuditEvent.objects.get(action="retention_purge").metadata["source"] == "command"

@@ -90,7 +90,9 @@ def test_the_rate_of_a_seeded_history_with_its_levels():
     metrics = compute("24h", now=NOW)
     assert metrics.values["session_error_rate"] == 1.3
     assert metrics.level("session_error_rate") == "warning"
-    series = dict(zip([b.hour for b in metrics.buckets], metrics.series["session_error_rate"]))
+    series = dict(
+        zip([b.hour for b in metrics.buckets], metrics.series["session_error_rate"], strict=False)
+    )
     assert series[9] == 1.5 and series[11] == 1.0 and series[10] is None
     assert metrics.counts["session_errors_csrf_signed_in"] == 2
     assert metrics.counts["session_refreshes"] == 300
