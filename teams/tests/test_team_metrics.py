@@ -58,7 +58,7 @@ def seeded(acme, globex, alice, mia, dave, bob, user_factory):
     at(base, Action.SUSPICIOUS_SIGNIN_HELD, user=mia)
     for n in range(6):
         at(base + timedelta(minutes=n), Action.SIGNIN, user=dave, outcome=FAIL, ip="203.0.113.9")
-    for n in range(10):
+    for _ in range(10):
         at(base, Action.SIGNIN, user=bob)
     for n in range(14):
         at(base + timedelta(minutes=n), Action.SIGNIN, user=bob, outcome=FAIL, ip="192.0.2.1")
