@@ -21,7 +21,7 @@ RUN SECRET_KEY=collectstatic-only-placeholder-not-used-at-runtime-0123456789 \
     ENCRYPTION_KEYS=Y29sbGVjdHN0YXRpYy1vbmx5LXBsYWNlaG9sZGVyLTA= \
     python manage.py collectstatic --noinput -v0 \
  && useradd --system --uid 10001 --home-dir /app panel \
- && mkdir -p /app/var && chown panel /app/var
+ && mkdir -p /app/var/log && chown -R panel /app/var
 
 USER panel
 EXPOSE 8000

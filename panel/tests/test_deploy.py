@@ -40,3 +40,24 @@ def test_web_replicas_publish_no_host_port_so_they_can_scale_behind_the_proxy():
 def test_the_stack_counts_the_proxy_in_front_of_web():
     env = compose_config()["services"]["web"]["environment"]
     assert env["TRUSTED_PROXY_COUNT"] == "1"
+
+
+def test_web_gets_the_metrics_token_and_writes_the_fail2ban_log_to_a_volume(monkeypatch):
+    monkeypatch.setenv("METRICS_TOKEN", "from-the-environment")
+    monkeypatch.delenv("FAIL2BAN_LOG", raising=False)
+    config = compose_config()
+    web = config["services"]["web"]
+    assert web["environment"]["METRICS_TOKEN"] == "from-the-environment"
+    log = web["environment"]["FAIL2BAN_LOG"]
+    [volume] = [v for v in web["volumes"] if v["source"] == "auth-log"]
+    assert log.startswith(volume["target"] + "/")
+    assert "auth-log" in config["volumes"]
+    # The rest of the shared environment is still there.
+    assert web["environment"]["DJANGO_SETTINGS_MODULE"] == "panel.settings.prod"
+    # The image makes the log's directory writable by its user (a new volume copies it).
+    assert "mkdir -p /app/var/log && chown -R panel /app/var" in (
+        BASE_DIR / "Dockerfile"
+    ).read_text()
+    # Without METRICS_TOKEN the variable is empty: /metrics answers 404.
+    monkeypatch.delenv("METRICS_TOKEN")
+    assert compose_config()["services"]["web"]["environment"]["METRICS_TOKEN"] == ""
