@@ -55,9 +55,9 @@ def test_web_gets_the_metrics_token_and_writes_the_fail2ban_log_to_a_volume(monk
     # The rest of the shared environment is still there.
     assert web["environment"]["DJANGO_SETTINGS_MODULE"] == "panel.settings.prod"
     # The image makes the log's directory writable by its user (a new volume copies it).
-    assert "mkdir -p /app/var/log && chown -R panel /app/var" in (
-        BASE_DIR / "Dockerfile"
-    ).read_text()
+    assert (
+        "mkdir -p /app/var/log && chown -R panel /app/var" in (BASE_DIR / "Dockerfile").read_text()
+    )
     # Without METRICS_TOKEN the variable is empty: /metrics answers 404.
     monkeypatch.delenv("METRICS_TOKEN")
     assert compose_config()["services"]["web"]["environment"]["METRICS_TOKEN"] == ""
