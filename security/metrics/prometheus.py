@@ -3,7 +3,14 @@
 
 Public URL (no session), behind ``Authorization: Bearer <METRICS_TOKEN>``; without
 ``METRICS_TOKEN`` set the endpoint does not exist (404). A wrong or missing token is a
-401 that says nothing else. Team scoping (ROADMAP): a ``team`` label per team.
+401 that says nothing else.
+
+No ``team`` label: every account owns a team (one is made at sign-up), so a per-team
+series would be one per account, the unbounded label cardinality Prometheus warns
+against, and each scrape would compute every team's metrics. A team's figures are on its
+own dashboard (``/teams/<id>/metrics/``) and its alerts go to its ``system.admin``
+holders. The only labels here are bounded: ``metric``/``level`` of the thresholds and
+``kind`` of the session errors (three values).
 """
 
 from __future__ import annotations
@@ -16,7 +23,8 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Gauge, generate_latest
 
-from security.metrics.compute import THRESHOLDS, compute
+from security.metrics import session_errors
+from security.metrics.compute import ALERTED, THRESHOLDS, compute
 
 # metric name in compute -> (Prometheus name, help)
 EXPORTED = {
@@ -30,6 +38,10 @@ EXPORTED = {
     "password_reset_rate": ("panel_password_reset_ratio", "Active accounts that reset"),
     "email_failure_rate": ("panel_email_failure_ratio", "Emails that failed for good"),
     "two_factor_coverage": ("panel_two_factor_coverage_ratio", "Active accounts with 2FA"),
+    "session_error_rate": (
+        "panel_session_error_ratio",
+        "Requests that met a session error, of session refreshes",
+    ),
 }
 
 
@@ -62,13 +74,26 @@ def exposition() -> bytes:
         "Failed sign-ins of the worst address in its worst hour, past 24 hours.",
         registry=registry,
     ).set(metrics.values["failed_per_ip_hour"])
+    Gauge(
+        "panel_session_refreshes",
+        "Session refreshes (last-active writes), past 24 hours.",
+        registry=registry,
+    ).set(metrics.counts.get("session_refreshes", 0))
+    errors = Gauge(
+        "panel_session_errors",
+        "Requests that met a session error, by kind, past 24 hours.",
+        ["kind"],
+        registry=registry,
+    )
+    for kind in session_errors.KINDS:
+        errors.labels(kind).set(metrics.counts.get(f"session_errors_{kind}", 0))
     levels = Gauge(
         "panel_metric_threshold",
         "Warning and critical thresholds of the watched metrics (ratios as 0-1).",
         ["metric", "level"],
         registry=registry,
     )
-    for name in ("failed_per_ip_hour", "suspicious_rate", "email_failure_rate"):
+    for name in ALERTED:
         threshold = THRESHOLDS[name]
         scale = 100.0 if threshold.unit == "%" else 1.0
         levels.labels(name, "warning").set(threshold.warning / scale)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 import time_machine
 from prometheus_client.parser import text_string_to_metric_families
@@ -71,3 +73,28 @@ def test_the_right_token_gets_the_seeded_metrics_in_prometheus_format(client, to
         == 0.05
     )
     assert TOKEN not in response.content.decode()
+
+
+def test_session_errors_are_exported_by_kind_with_their_thresholds(client, token):
+    from security.metrics import session_errors
+
+    when = NOW - timedelta(hours=2)
+    for _ in range(50):
+        session_errors.record_refresh(now=when)
+    session_errors.record_error("garbled_cookie", now=when)
+    session_errors.record_error("csrf_signed_in", now=when)
+    with time_machine.travel(NOW, tick=False):
+        response = scrape(client)
+    samples = {
+        (s.name, tuple(sorted(s.labels.items()))): s.value
+        for family in text_string_to_metric_families(response.content.decode())
+        for s in family.samples
+    }
+    assert samples[("panel_session_error_ratio", ())] == 0.04
+    assert samples[("panel_session_refreshes", ())] == 50
+    assert samples[("panel_session_errors", (("kind", "garbled_cookie"),))] == 1
+    assert samples[("panel_session_errors", (("kind", "interrupted"),))] == 0
+    level = (("level", "critical"), ("metric", "session_error_rate"))
+    assert samples[("panel_metric_threshold", level)] == 0.05
+    # No team label anywhere (docs/security.md: label cardinality).
+    assert not any("team" in dict(labels) for _name, labels in samples)
