@@ -40,7 +40,7 @@ def test_an_owner_reads_the_team_audit_log_and_metrics_on_desktop_and_phone(
     for n in range(3):
         at(now - timedelta(hours=n + 1), Action.DOMAIN_CREATED, actor=owner, team_id=team.pk)
     at(now - timedelta(hours=1), Action.DOMAIN_CREATED, team_id=other.pk, metadata={"h": "gx"})
-    for n in range(12):
+    for _ in range(12):
         at(now - timedelta(minutes=1), Action.SIGNIN, user=owner, ip="203.0.113.50",
            outcome=AuditEvent.Outcome.FAILURE)  # fmt: skip
     for n in range(5):
