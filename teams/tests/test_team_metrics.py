@@ -9,6 +9,7 @@ from datetime import timedelta
 import pytest
 import time_machine
 from django.urls import reverse
+from django.utils import timezone
 
 from audit.actions import Action
 from audit.models import AuditEvent
@@ -181,3 +182,32 @@ def test_a_team_rate_needs_enough_sign_ins_before_it_alerts(acme, mia, sysadmin,
     at(NOW - timedelta(minutes=5), Action.SUSPICIOUS_SIGNIN_HELD, user=mia)
     assert alerts.check_thresholds(now=NOW)[f"team:{acme.pk}:suspicious_rate"] == "alert"
     assert "9.1% of 22" in team_alerts(acme)[0].body_text
+
+
+def test_the_team_dashboard_costs_the_same_for_few_or_many_members_and_events(
+    client, acme, alice, user_factory
+):
+    """A signed-in team page's 4, then the members' grouped events, password resets,
+    active accounts, ended sessions, emails, failures by address and hour, 2FA coverage:
+    7 (no rollup and no session errors for a team)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    path = reverse("teams:metrics", kwargs={"team_id": acme.pk})
+    client.force_login(alice)
+    client.get(path)
+
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as ctx:
+            assert client.get(path, {"window": "30d"}).status_code == 200
+        return len(ctx.captured_queries)
+
+    few = queries()
+    for n in range(15):
+        member = user_factory(f"m{n}")
+        join(acme, member, "Developer")
+        when = timezone.now() - timedelta(days=n, minutes=5)
+        at(when, Action.SIGNIN, user=member)
+        at(when, Action.SIGNIN, user=member, outcome=FAIL, ip=f"192.0.2.{n}")
+    assert queries() == few == 4 + 7
+    assert client.get(path, {"window": "30d"}).context["metrics"].counts["signins"] == 15
