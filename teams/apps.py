@@ -7,9 +7,11 @@ class TeamsConfig(AppConfig):
 
     def ready(self) -> None:
         from accounts.forms import register_signup_field
+        from security.impersonation.rules import register_rule
         from security.sessions.services import register_policy_provider
 
         from . import (
+            impersonation,
             policy,
             receivers,  # noqa: F401
             stages,  # noqa: F401 (registers team selection in the sign-in pipeline)
@@ -18,6 +20,8 @@ class TeamsConfig(AppConfig):
 
         # The strictest team security policy tightens the session policy.
         register_policy_provider("teams", policy.session_policy)
+        # A user.manage holder may act as a member of their team whose role is lower.
+        register_rule("teams", impersonation.may_act_as)
 
         # Door A: sign-up asks for the name of the team the new account will own.
         register_signup_field(
