@@ -419,11 +419,10 @@ def test_the_user_sees_in_their_activity_who_acted_as_them_and_why(client, opera
     client.post(END)
     client.force_login(bob)
     page = client.get(reverse("accounts:settings_security")).content.decode()
-    assert "Administrator access" in page
-    assert operator.get_full_name() in page
-    assert REASON in page
-    assert "Started acting as you" in page
-    assert "Stopped acting as you" in page
+    assert "Recent sign-in activity" in page
+    assert f"{operator.get_full_name()} (administrator) started acting as you" in page
+    assert f"{operator.get_full_name()} (administrator) stopped acting as you" in page
+    assert f"Reason: {REASON}" in page
 
 
 # --- Pages that offer it ----------------------------------------------------------------------
