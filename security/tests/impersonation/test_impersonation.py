@@ -14,7 +14,7 @@ from audit.models import AuditEvent
 from security.impersonation import rules, state
 from security.impersonation.services import may_impersonate
 from security.stepup.state import STEPUP_KEY
-from teams.tests.conftest import acme, dave, globex, join, mia  # noqa: F401 (fixtures)
+from teams.tests.conftest import join
 
 pytestmark = pytest.mark.django_db
 
