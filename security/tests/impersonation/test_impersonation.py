@@ -273,7 +273,9 @@ def test_posting_a_new_password_while_acting_changes_nothing(client, operator, b
 
 def test_every_page_declared_out_of_reach_is_refused(client, operator, bob):
     """Whatever the URL configuration marks @not_while_impersonating answers 403."""
-    from django.urls.converters import IntConverter
+    import uuid
+
+    from django.urls.converters import IntConverter, UUIDConverter
 
     from panel.tests.access import url_patterns
 
@@ -281,9 +283,10 @@ def test_every_page_declared_out_of_reach_is_refused(client, operator, bob):
     start(client, bob)
     marked = [r for r in url_patterns() if getattr(r.view, "not_while_impersonating", False)]
     assert len(marked) >= len(SENSITIVE) + 1
+    samples = {IntConverter: 1, UUIDConverter: uuid.uuid4()}
     for route in marked:
         kwargs = {
-            key: 1 if isinstance(converter, IntConverter) else "approve"
+            key: samples.get(type(converter), "approve")
             for key, converter in route.converters.items()
         }
         for method in (client.get, client.post):
