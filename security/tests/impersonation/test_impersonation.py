@@ -451,3 +451,37 @@ def test_the_admin_user_list_links_to_impersonation(client, operator, bob):
     page = client.get(reverse("admin:accounts_user_changelist")).content.decode()
     assert reverse(START, args=[bob.pk]) in page
     assert reverse(START, args=[operator.pk]) not in page
+
+
+# --- django-hijack --------------------------------------------------------------------------
+
+
+def test_hijacks_signals_are_sent_at_start_and_end(client, operator, bob):
+    from hijack import signals
+
+    seen = []
+
+    def record(sender, request, hijacker, hijacked, **kwargs):
+        seen.append((hijacker, hijacked))
+
+    signals.hijack_started.connect(record, dispatch_uid="test_started")
+    signals.hijack_ended.connect(record, dispatch_uid="test_ended")
+    try:
+        sign_in(client, operator)
+        start(client, bob)
+        client.post(END)
+    finally:
+        signals.hijack_started.disconnect(dispatch_uid="test_started")
+        signals.hijack_ended.disconnect(dispatch_uid="test_ended")
+    assert seen == [(operator, bob), (operator, bob)]
+
+
+def deny_everyone(*, hijacker, hijacked) -> bool:
+    return False
+
+
+def test_the_hijack_permission_check_setting_decides(client, operator, bob, settings):
+    settings.HIJACK_PERMISSION_CHECK = f"{__name__}.deny_everyone"
+    sign_in(client, operator)
+    assert start(client, bob).status_code == 404
+    assert acting_as(client) is None
