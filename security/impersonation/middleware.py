@@ -79,10 +79,9 @@ class ImpersonationMiddleware:
             return self.get_response(request)
 
     def process_view(self, request: HttpRequest, view_func, view_args, view_kwargs):
-        if getattr(request, "impersonator", None) is not None and getattr(
-            view_func, "not_while_impersonating", False
-        ):
-            refusal = NotWhileImpersonating()
+        declared = getattr(view_func, "not_while_impersonating", False)
+        if getattr(request, "impersonator", None) is not None and declared:
+            refusal = NotWhileImpersonating(declared if isinstance(declared, str) else "")
             return render(
                 request,
                 "error.html",

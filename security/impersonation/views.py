@@ -33,8 +33,10 @@ class ReasonForm(forms.Form):
         return reason
 
 
-# Starting while already acting as someone is refused with the explanation (nested).
-@not_while_impersonating
+@not_while_impersonating(
+    message="You are already acting as another user: one impersonation at a time. "
+    "End this one first."
+)
 @require_http_methods(["GET", "POST"])
 def impersonate_start(request: HttpRequest, user_id: int) -> HttpResponse:
     """GET: the form; POST: start acting as the user. Someone the rules do not let you
