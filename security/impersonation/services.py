@@ -11,7 +11,6 @@ supplies the permission hook (``HIJACK_PERMISSION_CHECK``) and the
 
 from __future__ import annotations
 
-import logging
 import time
 
 from django.conf import settings
@@ -28,8 +27,6 @@ from audit.services import audit
 from security.exceptions import ImpersonationRefused
 from security.impersonation import state
 from security.stepup import state as stepup
-
-logger = logging.getLogger(__name__)
 
 REASON_MAX_LENGTH = 500
 
