@@ -9,7 +9,9 @@ Outbox rows are read-only and their bodies (which may hold one-time links) are h
 from __future__ import annotations
 
 from django.contrib import admin, messages
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import format_html
 
 from panel.admin import ReadOnlyAdminMixin
 
@@ -28,13 +30,14 @@ class UserAdmin(admin.ModelAdmin):
         "is_active",
         "is_staff",
         "last_login",
+        "impersonate",
     )
     list_filter = ("is_active", "is_staff", "is_superuser")
     search_fields = ("username", "email", "full_name")
     ordering = ("username",)
-    readonly_fields = ("last_login", "date_joined", "email_verified_at")
+    readonly_fields = ("last_login", "date_joined", "email_verified_at", "impersonate")
     fieldsets = (
-        (None, {"fields": ("username", "email", "full_name")}),
+        (None, {"fields": ("username", "email", "full_name", "impersonate")}),
         ("Status", {"fields": ("is_active", "email_verified_at", "last_login", "date_joined")}),
         (
             "Permissions",
@@ -43,6 +46,18 @@ class UserAdmin(admin.ModelAdmin):
     )
     filter_horizontal = ("groups", "user_permissions")
     actions = ("send_password_reset",)
+
+    @admin.display(description="Impersonate")
+    def impersonate(self, obj) -> str:
+        """A link to the impersonation form (reason, then POST after a step-up); the admin
+        is for superusers, who may act as any active user but another superuser."""
+        if obj is None or not obj.pk or obj.is_superuser or not obj.is_active:
+            return "—"
+        return format_html(
+            '<a href="{}">Act as {}</a>',
+            reverse("security:impersonate", args=[obj.pk]),
+            obj.get_short_name(),
+        )
 
     def save_model(self, request, obj, form, change):
         if not change:

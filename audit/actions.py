@@ -85,5 +85,8 @@ class Action(models.TextChoices):
     DOMAIN_CREATED = "domain_created", "Domain added"
     DOMAIN_UPDATED = "domain_updated", "Domain changed"
     DOMAIN_DELETED = "domain_deleted", "Domain deleted"
+    # Impersonation (security.impersonation): an administrator acting as a user
+    IMPERSONATION_STARTED = "impersonation_started", "Administrator started acting as the user"
+    IMPERSONATION_ENDED = "impersonation_ended", "Administrator stopped acting as the user"
     # Operations
     RETENTION_PURGE = "retention_purge", "Expired records purged"

@@ -13,6 +13,9 @@ from __future__ import annotations
 import json
 import logging
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 from django.core.serializers.json import DjangoJSONEncoder
@@ -46,6 +49,21 @@ _SECRET_PARTS = ("password", "passwd", "secret", "token", "credential")
 _MAX_STRING = 500
 _MAX_DEPTH = 4
 _CONTROL = re.compile(r"[\x00-\x1f\x7f\u0085\u2028\u2029]")
+
+# The administrator acting as the signed-in user for the current request (set by
+# security.impersonation's middleware): events recorded without the request still name
+# both people.
+_impersonator: ContextVar[Any] = ContextVar("panel_audit_impersonator", default=None)
+
+
+@contextmanager
+def acting_as(impersonator) -> Iterator[None]:
+    """Within the block, every event records ``impersonator`` unless given another."""
+    token = _impersonator.set(impersonator)
+    try:
+        yield
+    finally:
+        _impersonator.reset(token)
 
 
 def is_secret_key(key: str) -> bool:
@@ -127,6 +145,8 @@ def audit(
             actor = request_user
         if impersonator is None:
             impersonator = getattr(request, "impersonator", None)
+    if impersonator is None:
+        impersonator = _impersonator.get()
     if user is None:
         user = actor
     event = AuditEvent.objects.create(

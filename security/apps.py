@@ -13,6 +13,7 @@ class SecurityConfig(AppConfig):
             receivers as device_receivers,  # noqa: F401
             stages as device_stages,  # noqa: F401
         )
+        from security.impersonation import receivers as impersonation_receivers  # noqa: F401
         from security.sessions import (
             receivers as session_receivers,  # noqa: F401
             stages as session_stages,  # noqa: F401

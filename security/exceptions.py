@@ -92,3 +92,29 @@ class PasskeyRefused(Refusal):
         super().__init__(message)
         self.reason = reason
         self.user = user
+
+
+class ImpersonationRefused(Refusal):
+    """Starting (or ending) an impersonation is not possible: not allowed, already acting
+    as someone, no reason given, nothing to end."""
+
+    status = 403
+    title = "Impersonation not possible"
+    default_message = "You cannot act as this user."
+
+    def __init__(self, message: str = "", *, status: int = 403) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+class NotWhileImpersonating(Refusal):
+    """A page ``@not_while_impersonating`` declares out of reach while an administrator
+    acts as the user."""
+
+    status = 403
+    title = "Not while acting as someone else"
+    default_message = (
+        "While you act as another user, their password, email address, two-factor "
+        "authentication, passkeys, API keys, sessions and High Security settings are out of "
+        "reach. End the impersonation to manage your own account."
+    )

@@ -3,6 +3,7 @@ from django.urls import path
 from security.auditlog import views as auditlog
 from security.blocking import views as blocking
 from security.devices import views as devices
+from security.impersonation import views as impersonation
 from security.metrics import prometheus, views as metrics
 from security.passkeys import views as passkeys
 from security.sessions import views as sessions
@@ -104,6 +105,12 @@ operations_urlpatterns: list = [
     path("metrics", prometheus.prometheus_metrics, name="prometheus_metrics"),
 ]
 
+# Impersonation: an administrator acts as another user (start needs a fresh step-up).
+impersonation_urlpatterns: list = [
+    path("impersonate/end/", impersonation.impersonate_end, name="impersonate_end"),
+    path("impersonate/<int:user_id>/", impersonation.impersonate_start, name="impersonate"),
+]
+
 urlpatterns = (
     signin_urlpatterns
     + suspicious_urlpatterns
@@ -111,4 +118,5 @@ urlpatterns = (
     + passkeys_urlpatterns
     + sessions_urlpatterns
     + operations_urlpatterns
+    + impersonation_urlpatterns
 )

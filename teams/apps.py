@@ -8,10 +8,12 @@ class TeamsConfig(AppConfig):
     def ready(self) -> None:
         from accounts.forms import register_signup_field
         from security.auditlog.rows import register_team_names
+        from security.impersonation.rules import register_rule
         from security.metrics.alerts import register_team_scopes
         from security.sessions.services import register_policy_provider
 
         from . import (
+            impersonation,
             policy,
             receivers,  # noqa: F401
             selectors,
@@ -21,6 +23,8 @@ class TeamsConfig(AppConfig):
 
         # The strictest team security policy tightens the session policy.
         register_policy_provider("teams", policy.session_policy)
+        # A user.manage holder may act as a member of their team whose role is lower.
+        register_rule("teams", impersonation.may_act_as)
 
         # The audit log shows teams by name; the metric alerts tell each team's
         # system.admin holders about their team.

@@ -103,6 +103,22 @@ def _covers(actor_role: Role, role: Role) -> bool:
     return _codes(role) <= _codes(actor_role)
 
 
+def codes_cover(actor_codes: frozenset[str] | None, codes: frozenset[str] | None) -> bool:
+    """``_covers`` on permission sets already read (None is Owner: every permission)."""
+    if actor_codes is None:
+        return True
+    if codes is None:
+        return False
+    return codes <= actor_codes
+
+
+def outranks(actor_codes: frozenset[str] | None, codes: frozenset[str] | None) -> bool:
+    """A role strictly lower than the actor's: the actor's covers it and not the reverse
+    (the escalation rule of role changes; an Owner outranks every other role, no Owner
+    outranks an Owner)."""
+    return codes_cover(actor_codes, codes) and not codes_cover(codes, actor_codes)
+
+
 def _role_of_team(*, team: Team, role_id) -> Role:
     """A role usable in ``team`` (predefined or the team's own); a forged id is NotAMember
     (a 404 that says nothing about other teams' roles)."""

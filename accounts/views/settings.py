@@ -13,6 +13,7 @@ from django_ratelimit.decorators import ratelimit
 from panel import ratelimits
 
 from .. import services
+from ..decorators import not_while_impersonating
 from ..forms import ChangePasswordForm
 from ..tabs import settings_tabs
 
@@ -31,6 +32,7 @@ def security_tab(request: HttpRequest) -> HttpResponse:
     )
 
 
+@not_while_impersonating
 @sensitive_post_parameters("old_password", "new_password1", "new_password2")
 @require_http_methods(["GET", "POST"])
 @ratelimit(

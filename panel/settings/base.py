@@ -40,6 +40,9 @@ INSTALLED_APPS = [
     "django_otp.plugins.otp_static",
     "django_otp_webauthn",  # passkeys and security keys (security/passkeys/)
     "axes",
+    # Impersonation's permission hook and signals (security/impersonation/; its views,
+    # middleware and banner are not used: docs/decisions.md).
+    "hijack",
     "panel.apps.PanelConfig",
     "audit",
     "accounts",
@@ -69,6 +72,9 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     # Tracked sessions: revoked, timed-out or replaced sessions are signed out here.
     "security.sessions.middleware.SessionTrackingMiddleware",
+    # An administrator acting as another user: request.user becomes that user,
+    # request.impersonator the administrator; @not_while_impersonating pages answer 403.
+    "security.impersonation.middleware.ImpersonationMiddleware",
     # Enforces what views declare (@lockout_guarded, @stepup_required) and turns the typed
     # refusals of security.exceptions into pages.
     "security.middleware.PolicyMiddleware",
@@ -335,6 +341,13 @@ SESSION_IDLE_TIMEOUT = env.int("SESSION_IDLE_TIMEOUT", default=3600)
 SESSION_ABSOLUTE_TIMEOUT = env.int("SESSION_ABSOLUTE_TIMEOUT", default=43200)
 # Hold sign-ins from a new country, impossible travel or after a burst of failures.
 SUSPICIOUS_SIGNIN_CHECKS = env.bool("SUSPICIOUS_SIGNIN_CHECKS", default=True)
+
+# --- Impersonation (security/impersonation/) --------------------------------------------
+# Who may act as whom: superusers over non-superusers, plus the rules other apps register
+# (teams: a user.manage holder over a lower role in their team).
+HIJACK_PERMISSION_CHECK = "security.impersonation.rules.may_impersonate"
+# Email the user when an administrator starts acting as them.
+PANEL_IMPERSONATION_NOTICE = env.bool("PANEL_IMPERSONATION_NOTICE", default=True)
 
 # --- Retention (security.tasks.purge_expired, daily; manage.py purge_expired) -----------
 # How long finished records are kept before the daily purge deletes them. Expired or used

@@ -274,6 +274,8 @@ class World:
             "security:signin_review": {"token": suspicious.decision_token(persona.held, "deny")},
             "security:not_me": {"token": report_token(persona.other_session)},
             "admin:app_list": {"app_label": "accounts"},
+            # An ordinary account: the superuser may act as it, nobody else.
+            "security:impersonate": {"user_id": persona.extra["unverified"].pk},
         }
         if route.name in by_name:
             return by_name[route.name]

@@ -198,6 +198,10 @@ EXPECTED: dict[str, dict[str, str]] = {
     "security:ip_block_remove": private("405 | 403", superuser="405 | 404"),
     "security:metrics_dashboard": private("403 | 405", superuser="200 | 405"),
     "health": public("200 | 405"),
+    # Impersonation: only a superuser (here) or a team's user.manage holder finds the
+    # account (anyone else: 404); starting needs a fresh step-up; ending is a POST.
+    "security:impersonate": private("404 | 404", superuser="stepup | stepup"),
+    "security:impersonate_end": private("405 | →/dashboard/"),
     # No METRICS_TOKEN in the tests: the endpoint does not exist.
     "security:prometheus_metrics": public("404 | 405"),
     # Teams: none of these personas belongs to a team, so every team page is a 404 (an

@@ -15,6 +15,7 @@ from django.shortcuts import get_object_or_404, redirect
 from django.views.decorators.http import require_http_methods, require_POST
 from django_ratelimit.decorators import ratelimit
 
+from accounts.decorators import not_while_impersonating
 from accounts.tabs import settings_page
 from panel import ratelimits
 from security.exceptions import PasskeyRefused
@@ -30,6 +31,7 @@ def _own(request: HttpRequest, pk: int):
     return get_object_or_404(passkeys.passkeys_of(request.user), pk=pk)
 
 
+@not_while_impersonating
 @require_http_methods(["GET", "POST"])
 @ratelimit(
     key="user",
@@ -73,6 +75,7 @@ def passkey_add(request: HttpRequest) -> HttpResponse:
     )
 
 
+@not_while_impersonating
 @require_POST
 @ratelimit(
     key="user",
@@ -96,6 +99,7 @@ def passkey_add_options(request: HttpRequest) -> HttpResponse:
     return JsonResponse(options)
 
 
+@not_while_impersonating
 @require_http_methods(["GET", "POST"])
 def passkey_rename(request: HttpRequest, pk: int) -> HttpResponse:
     credential = _own(request, pk)
@@ -120,6 +124,7 @@ def passkey_rename(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
+@not_while_impersonating
 @require_http_methods(["GET", "POST"])
 def passkey_remove(request: HttpRequest, pk: int) -> HttpResponse:
     """Confirm, then remove a passkey. Needs a step-up within 15 minutes; removing the

@@ -7,6 +7,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods
 
+from accounts.decorators import not_while_impersonating
 from accounts.tabs import settings_tabs
 from security.devices import services as devices
 from security.sessions import services as tracked
@@ -29,6 +30,7 @@ def _this_device_trusted(request: HttpRequest) -> bool:
     return devices.trusted_device(request.user, devices.current_token(request)) is not None
 
 
+@not_while_impersonating
 @require_http_methods(["GET"])
 def sessions_tab(request: HttpRequest) -> HttpResponse:
     trusted_here = _this_device_trusted(request)
@@ -48,6 +50,7 @@ def sessions_tab(request: HttpRequest) -> HttpResponse:
     )
 
 
+@not_while_impersonating
 @require_http_methods(["GET", "POST"])
 def revoke_session(request: HttpRequest, pk: int) -> HttpResponse:
     """Confirm, then sign one other session out. Needs a step-up within 15 minutes."""
@@ -67,6 +70,7 @@ def revoke_session(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
+@not_while_impersonating
 @require_http_methods(["GET", "POST"])
 @stepup_required
 def revoke_other_sessions(request: HttpRequest) -> HttpResponse:

@@ -10,6 +10,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 from django_ratelimit.decorators import ratelimit
 
+from accounts.decorators import not_while_impersonating
 from accounts.tabs import settings_tabs
 from panel import ratelimits
 from panel.links import safe_next
@@ -41,6 +42,7 @@ class StepUpCodeForm(forms.Form):
     )
 
 
+@not_while_impersonating
 @require_http_methods(["GET", "POST"])
 @ratelimit(key="user", rate=ratelimits.STEPUP_PER_USER, method="POST", group="stepup", block=False)
 @lockout_guarded
@@ -116,6 +118,7 @@ def stepup(request: HttpRequest) -> HttpResponse:
     )
 
 
+@not_while_impersonating
 @require_POST
 @ratelimit(key="user", rate=ratelimits.STEPUP_PER_USER, method="POST", group="stepup", block=True)
 def stepup_passkey_options(request: HttpRequest) -> HttpResponse:

@@ -10,6 +10,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
+from accounts.decorators import not_while_impersonating
 from security.devices import services as devices
 from security.exceptions import DecisionRefused
 from security.sessions import services as tracked
@@ -84,6 +85,7 @@ def not_me(request: HttpRequest, token: str) -> HttpResponse:
     return render(request, "security/suspicious/not_me.html", {"record": record})
 
 
+@not_while_impersonating
 @require_POST
 def decide_held_signin(request: HttpRequest, pk: int, action: str) -> HttpResponse:
     """Approve or deny a held sign-in from a signed-in session on a trusted browser."""

@@ -25,7 +25,11 @@ ACTIVITY = {
     "suspicious_signin_held": ("Sign-in held for approval", "Sign-in held for approval"),
     "suspicious_signin_approved": ("Held sign-in approved", "Held sign-in approved"),
     "suspicious_signin_denied": ("Sign-in denied", "Sign-in denied"),
+    # An administrator acting as the user (security.impersonation): who, and the reason.
+    "impersonation_started": ("{who} started acting as you", ""),
+    "impersonation_ended": ("{who} stopped acting as you", ""),
 }
+IMPERSONATION = ("impersonation_started", "impersonation_ended")
 ACTIVITY_LIMIT = 20
 # A failed sign-in whose reason the owner can act on: (action, metadata reason) -> label.
 FAILURE_REASONS = {
@@ -61,12 +65,18 @@ def signin_activity(user, limit: int = ACTIVITY_LIMIT) -> list[dict]:
     by_login = Q()
     for login in filter(None, [user.get_username(), user.email]):
         by_login |= Q(user__isnull=True, action="signin", metadata__login__iexact=login)
-    events = AuditEvent.objects.filter(Q(user=user) | by_login, action__in=list(ACTIVITY))[:limit]
+    events = AuditEvent.objects.filter(
+        Q(user=user) | by_login, action__in=list(ACTIVITY)
+    ).select_related("impersonator")[:limit]
     parsed: dict[str, str] = {}
     rows = []
     for event in events:
         ok_label, failed_label = ACTIVITY[event.action]
         failed = event.outcome != AuditEvent.Outcome.SUCCESS
+        by_admin = event.action in IMPERSONATION
+        if by_admin:
+            who = event.impersonator.get_full_name() if event.impersonator else "An administrator"
+            ok_label = ok_label.format(who=f"{who} (administrator)")
         if event.user_agent not in parsed:
             parsed[event.user_agent] = (
                 useragent.parse(event.user_agent).label if event.user_agent else "Unknown browser"
@@ -82,6 +92,8 @@ def signin_activity(user, limit: int = ACTIVITY_LIMIT) -> list[dict]:
                 else ok_label,
                 "failed": failed
                 or event.action in ("lockout", "2fa_failed", "new_device_code_failed"),
+                "by_admin": by_admin,
+                "reason": (event.metadata or {}).get("reason", "") if by_admin else "",
                 "ip": event.ip or "",
                 "location": geoip.lookup(event.ip).label if event.ip else "Unknown",
                 "device": parsed[event.user_agent],

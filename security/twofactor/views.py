@@ -15,6 +15,7 @@ from django.shortcuts import redirect
 from django.views.decorators.http import require_http_methods
 from django_ratelimit.decorators import ratelimit
 
+from accounts.decorators import not_while_impersonating
 from accounts.tabs import settings_page
 from panel import ratelimits
 from security.exceptions import AlreadyEnabled, CodeRefused
@@ -73,6 +74,7 @@ def _check_code(request: HttpRequest, form, *, page: str, service: Callable[...,
 # --- Enrollment ---------------------------------------------------------------------------
 
 
+@not_while_impersonating
 @require_http_methods(["GET", "POST"])
 @ratelimit(
     key="user",
@@ -114,6 +116,7 @@ def twofactor_enable(request: HttpRequest) -> HttpResponse:
     )
 
 
+@not_while_impersonating
 @require_http_methods(["GET", "POST"])
 @ratelimit(
     key="user",
@@ -178,6 +181,7 @@ def _backup_codes_page(request: HttpRequest, codes: list[str], *, first_time: bo
 # --- Managing 2FA -------------------------------------------------------------------------
 
 
+@not_while_impersonating
 @require_http_methods(["GET", "POST"])
 @ratelimit(
     key="user",
@@ -215,6 +219,7 @@ def twofactor_regenerate(request: HttpRequest) -> HttpResponse:
     )
 
 
+@not_while_impersonating
 @require_http_methods(["GET", "POST"])
 @ratelimit(
     key="user",

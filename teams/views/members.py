@@ -5,7 +5,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.views.decorators.http import require_GET, require_POST
 
-from teams import selectors, services
+from teams import impersonation, selectors, services
 from teams.decorators import team_permission
 from teams.exceptions import NotAMember, TeamRefusal
 from teams.forms import RoleChoiceForm
@@ -18,11 +18,18 @@ from .common import team_page
 def member_list(request: HttpRequest, team_id: int) -> HttpResponse:
     team = request.team_access.team
     page = selectors.members_page(team=team, page=request.GET.get("page") or 1)
+    roles = selectors.roles_for(team=team)
     return team_page(
         request,
         "teams/members.html",
         "members",
-        {"page": page, "roles": selectors.roles_for(team=team)},
+        {
+            "page": page,
+            "roles": roles,
+            "impersonable": impersonation.impersonable(
+                viewer=request.user, access=request.team_access, members=page, roles=roles
+            ),
+        },
     )
 
 
