@@ -69,6 +69,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     # Tracked sessions: revoked, timed-out or replaced sessions are signed out here.
     "security.sessions.middleware.SessionTrackingMiddleware",
+    # An administrator forced a password change: the change-password page until it's done.
+    "accounts.middleware.ForcedPasswordChangeMiddleware",
     # Enforces what views declare (@lockout_guarded, @stepup_required) and turns the typed
     # refusals of security.exceptions into pages.
     "security.middleware.PolicyMiddleware",
@@ -220,6 +222,10 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 PASSWORD_RESET_TIMEOUT = 3600
 EMAIL_VERIFICATION_TIMEOUT = 24 * 3600
+# Changing one's email address (accounts.controls): the confirmation link sent to the new
+# address, and the undo link sent to the old one (it also works after the change).
+EMAIL_CHANGE_TIMEOUT = 24 * 3600
+EMAIL_CHANGE_UNDO_TIMEOUT = 7 * 24 * 3600
 
 # --- Sessions, cookies ----------------------------------------------------------------
 SESSION_ENGINE = "django.contrib.sessions.backends.db"
