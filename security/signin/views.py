@@ -338,7 +338,8 @@ def passkey_signin(request: HttpRequest) -> HttpResponse:
         return locked_response(request, lock)
     if not user.is_active or not user.email_verified:
         signin.password_failed(request, login=user.get_username(), user=user)
-        return _login_page(request, error=LOGIN_FAILED)
+        # The passkey proved who this is, as the right password does: say it is disabled.
+        return _login_page(request, error=LOGIN_FAILED if user.is_active else DISABLED_MESSAGE)
     next_url = safe_next(request, request.POST.get("next") or request.GET.get("next"))
     pending.clear(request)
     return respond(
