@@ -329,7 +329,8 @@ def change_password(*, user: User, new_password: str, request: HttpRequest) -> P
             request=request,
             actor=user,
             user=user,
-            metadata={"sessions_ended": ended, "forced": forced, **facts},
+            # "forced": the change an administrator required (accounts.controls).
+            metadata={"sessions_ended": ended, **facts, **({"forced": True} if forced else {})},
         )
         _send_password_changed(user, how="change", device_kept=device_kept)
     return PasswordChanged(user=user, sessions_ended=ended, device_kept=device_kept)
