@@ -31,9 +31,28 @@ class EmailOrUsernameBackend(ModelBackend):
         except (User.DoesNotExist, User.MultipleObjectsReturned):
             User().set_password(password)
             return None
-        if user.check_password(password) and self.user_can_authenticate(user):
+        if not user.check_password(password):
+            return None
+        if self.user_can_authenticate(user):
             return user
+        # The right password for a disabled account: still no user (authenticate() counts
+        # a failure, so the lockout holds whether the password is right or wrong), but the
+        # sign-in page may now say that the account is disabled. Only the right password
+        # reveals it, so a guesser learns nothing new.
+        if request is not None:
+            setattr(request, DISABLED_ACCOUNT_ATTR, user)
         return None
+
+
+# Set on the request by ``authenticate()`` when the password was right but the account is
+# disabled; read it with ``disabled_account(request)``.
+DISABLED_ACCOUNT_ATTR = "_panel_disabled_account"
+DISABLED_MESSAGE = "This account is disabled. Contact your administrator."
+
+
+def disabled_account(request: HttpRequest | None):
+    """The disabled account whose right password this request gave, or None."""
+    return getattr(request, DISABLED_ACCOUNT_ATTR, None) if request is not None else None
 
 
 def normalize_login(login: str | None) -> str:

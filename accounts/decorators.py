@@ -1,6 +1,11 @@
 """Page policies declared by the lowest app whose views need them; the middleware of a
 higher app enforces them (as Django's ``login_not_required`` and
-``LoginRequiredMiddleware`` split the work)."""
+``LoginRequiredMiddleware`` split the work).
+
+``stepup_required`` is the same declaration as ``security.stepup.decorators.stepup_required``
+(``view.stepup_required = True``, enforced by ``security.middleware.PolicyMiddleware``):
+accounts may not import security, so it declares the attribute itself. Keep the two equal.
+"""
 
 from __future__ import annotations
 
@@ -17,3 +22,8 @@ def not_while_impersonating(view=None, *, message: str = ""):
         return func
 
     return mark(view) if view is not None else mark
+
+
+def stepup_required(view):
+    view.stepup_required = True
+    return view

@@ -231,3 +231,17 @@ class ChangePasswordForm(ResetPasswordForm):
     @property
     def wrong_current_password(self) -> bool:
         return self.has_error("old_password", code="password_incorrect")
+
+
+# --- Email change -----------------------------------------------------------------------
+
+
+class EmailChangeForm(forms.Form):
+    """The new address of the signed-in user's account."""
+
+    new_email = forms.EmailField(
+        label="New email address",
+        max_length=254,
+        widget=forms.EmailInput(attrs={"autocomplete": "email", "autofocus": True}),
+        help_text="We send a confirmation link there; your address changes once it is followed.",
+    )

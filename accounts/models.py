@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractUser, UserManager as DjangoUserManager
 from django.db import models, transaction
 from django.db.models.functions import Lower
@@ -72,6 +73,10 @@ class User(AbstractUser):
     full_name = models.CharField("full name", max_length=150)
     email = models.EmailField("email address", max_length=254)
     email_verified_at = models.DateTimeField("email verified", null=True, blank=True)
+    # Set by an administrator (accounts.controls.force_password_change): until the user
+    # changes their password, every page sends them to the change-password page
+    # (accounts.middleware.ForcedPasswordChangeMiddleware). A password change clears it.
+    must_change_password = models.BooleanField("must change password", default=False)
 
     objects = UserManager()
 
@@ -135,3 +140,35 @@ class OutboxEmail(models.Model):
 
     def __str__(self) -> str:
         return f"{self.template} to {self.recipient} ({self.status})"
+
+
+class EmailChange(models.Model):
+    """A request to move an account to another address (Profile > Settings > Security).
+
+    The confirmation link goes to ``new_email``, the notice with its undo link to
+    ``old_email``. The emailed links carry only this row's id (signed, expiring); the row
+    makes them single use: ``confirmed_at`` once the new address is proved, ``undone_at``
+    once the owner of the old address took it back (before or after the confirmation).
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="email_changes"
+    )
+    old_email = models.EmailField(max_length=254)
+    new_email = models.EmailField(max_length=254)
+    created_at = models.DateTimeField(auto_now_add=True)
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+    undone_at = models.DateTimeField(null=True, blank=True)
+    # A newer request of the same user replaces this one (its links stop working).
+    superseded_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["user", "created_at"], name="emailchange_user_created")]
+
+    def __str__(self) -> str:
+        return f"{self.user} {self.old_email} -> {self.new_email}"
+
+    @property
+    def pending(self) -> bool:
+        return self.confirmed_at is None and self.undone_at is None and self.superseded_at is None

@@ -272,6 +272,10 @@ def reset_password(*, user: User, new_password: str, request: HttpRequest | None
     with transaction.atomic():
         user.set_password(new_password)
         fields = ["password"]
+        if user.must_change_password:
+            # An administrator asked for a new password: this is one.
+            user.must_change_password = False
+            fields.append("must_change_password")
         newly_verified = user.email_verified_at is None
         if newly_verified:
             user.email_verified_at = timezone.now()
@@ -310,8 +314,10 @@ def change_password(*, user: User, new_password: str, request: HttpRequest) -> P
         # An administrator acting as the user never sets their password.
         raise PermissionDenied("A password cannot be changed while impersonating.")
     with transaction.atomic():
+        forced = user.must_change_password
         user.set_password(new_password)
-        user.save(update_fields=["password"])
+        user.must_change_password = False  # an administrator's "change it" is satisfied
+        user.save(update_fields=["password", "must_change_password"])
         update_session_auth_hash(request, user)
         # Sessions end and browsers are forgotten by whoever listens (the security app):
         # this browser, where the password was just proved, stays trusted.
@@ -323,7 +329,8 @@ def change_password(*, user: User, new_password: str, request: HttpRequest) -> P
             request=request,
             actor=user,
             user=user,
-            metadata={"sessions_ended": ended, **facts},
+            # "forced": the change an administrator required (accounts.controls).
+            metadata={"sessions_ended": ended, **facts, **({"forced": True} if forced else {})},
         )
         _send_password_changed(user, how="change", device_kept=device_kept)
     return PasswordChanged(user=user, sessions_ended=ended, device_kept=device_kept)

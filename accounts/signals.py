@@ -13,3 +13,9 @@ password_changed = Signal()
 # ``request`` (or None) and ``extra``: the cleaned values of the fields other apps added
 # to the sign-up form (accounts.forms.register_signup_field), e.g. {"team_name": "Acme"}.
 signed_up = Signal()
+
+# Sent inside the transaction that disabled an account, with ``user``, ``request`` (or
+# None) and ``actor``. Receivers end everything that keeps the account signed in (the
+# security app ends every tracked session; the API refuses the tokens of an inactive
+# user) and may return a dict of facts for the audit event, e.g. {"sessions_ended": 2}.
+account_disabled = Signal()

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import password, settings, signup, verify
+from .views import email, password, settings, signup, verify
 
 app_name = "accounts"
 
@@ -25,9 +25,15 @@ urlpatterns = [
         password.ResetConfirmView.as_view(),
         name="password_reset_confirm",
     ),
+    # Email change: the emailed links (confirm at the new address, undo at the old one)
+    path(
+        "auth/email/confirm/<str:token>/", email.email_change_confirm, name="email_change_confirm"
+    ),
+    path("auth/email/undo/<str:token>/", email.email_change_undo, name="email_change_undo"),
     path("auth/password-strength/", password.strength_view, name="password_strength"),
     # Profile > Settings
     path("settings/", settings.settings_index, name="settings"),
     path("settings/security/", settings.security_tab, name="settings_security"),
     path("settings/security/password/", settings.password_change, name="settings_password"),
+    path("settings/security/email/", email.email_change, name="settings_email"),
 ]

@@ -88,5 +88,18 @@ class Action(models.TextChoices):
     # Impersonation (security.impersonation): an administrator acting as a user
     IMPERSONATION_STARTED = "impersonation_started", "Administrator started acting as the user"
     IMPERSONATION_ENDED = "impersonation_ended", "Administrator stopped acting as the user"
+    # Account controls (accounts.controls): administrators and team managers
+    ACCOUNT_DISABLED = "account_disabled", "Account disabled"
+    ACCOUNT_ENABLED = "account_enabled", "Account enabled again"
+    PASSWORD_CHANGE_FORCED = "password_change_forced", "Password change required at next sign-in"
+    PASSWORD_RESET_SENT_BY_ADMIN = (
+        "password_reset_sent_by_admin",
+        "Password reset link sent by an administrator",
+    )
+    SECURITY_REPORT = "security_report", "Security report run by an operator"
+    # Email change (accounts.controls): the owner moves the account to another address
+    EMAIL_CHANGE_REQUESTED = "email_change_requested", "Email change requested"
+    EMAIL_CHANGED = "email_changed", "Email address changed"
+    EMAIL_CHANGE_UNDONE = "email_change_undone", "Email change undone"
     # Operations
     RETENTION_PURGE = "retention_purge", "Expired records purged"

@@ -27,9 +27,16 @@ from .stages import CHOOSE_KEY
 
 # Reachable while a team's "require 2FA" keeps a member in enrollment: the two steps of
 # turning 2FA on, and signing out.
-ENROLLMENT_PAGES = {"security:twofactor_enable", "security:twofactor_setup", "security:logout"}
+# The change-password page too: an administrator's forced change comes first
+# (accounts.middleware), and the two must not send each other round in circles.
+ENROLLMENT_PAGES = {
+    "security:twofactor_enable",
+    "security:twofactor_setup",
+    "security:logout",
+    "accounts:settings_password",
+}
 # Reachable while a member of several teams has not picked one yet.
-CHOICE_PAGES = {"teams:choose", "security:logout"}
+CHOICE_PAGES = {"teams:choose", "security:logout", "accounts:settings_password"}
 
 
 class TeamContext:

@@ -33,6 +33,11 @@ urlpatterns = [
         name="member_role",
     ),
     path(team + "members/<int:membership_id>/remove/", members.member_remove, name="member_remove"),
+    path(
+        team + "members/<int:membership_id>/account/",
+        members.member_account,
+        name="member_account",
+    ),
     path(team + "roles/", roles.role_list, name="roles"),
     path(team + "roles/new/", roles.role_create, name="role_create"),
     path(team + "roles/<int:role_id>/edit/", roles.role_edit, name="role_edit"),

@@ -75,6 +75,8 @@ MIDDLEWARE = [
     # An administrator acting as another user: request.user becomes that user,
     # request.impersonator the administrator; @not_while_impersonating pages answer 403.
     "security.impersonation.middleware.ImpersonationMiddleware",
+    # An administrator forced a password change: the change-password page until it's done.
+    "accounts.middleware.ForcedPasswordChangeMiddleware",
     # Enforces what views declare (@lockout_guarded, @stepup_required) and turns the typed
     # refusals of security.exceptions into pages.
     "security.middleware.PolicyMiddleware",
@@ -226,6 +228,10 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 PASSWORD_RESET_TIMEOUT = 3600
 EMAIL_VERIFICATION_TIMEOUT = 24 * 3600
+# Changing one's email address (accounts.controls): the confirmation link sent to the new
+# address, and the undo link sent to the old one (it also works after the change).
+EMAIL_CHANGE_TIMEOUT = 24 * 3600
+EMAIL_CHANGE_UNDO_TIMEOUT = 7 * 24 * 3600
 
 # --- Sessions, cookies ----------------------------------------------------------------
 SESSION_ENGINE = "django.contrib.sessions.backends.db"

@@ -60,6 +60,8 @@ PUBLIC = {
     "accounts:password_reset_sent": "check your email (after reset request)",
     "accounts:password_reset_confirm": "the emailed reset link and the new-password form",
     "accounts:password_strength": "password strength endpoint (POST, JSON)",
+    "accounts:email_change_confirm": "the emailed link confirming a new address (POST confirms)",
+    "accounts:email_change_undo": "the undo link emailed to the old address (POST undoes)",
     "security:twofactor_signin": "the 2FA step of sign-in",
     "security:twofactor_passkey_options": "passkey options of the 2FA step (POST, JSON)",
     "security:passkey_signin": "passwordless sign-in with a passkey (POST, rate-limited)",
@@ -136,6 +138,11 @@ EXPECTED: dict[str, dict[str, str]] = {
     "accounts:settings": private("→/settings/security/ | 405"),
     "accounts:settings_security": private("200 | 405"),
     "accounts:settings_password": private("200 | 400"),
+    # Changing the address needs a fresh step-up; its emailed links are signed (a forged
+    # token is "not valid" for everyone; accounts/tests/test_email_change.py follows real ones).
+    "accounts:settings_email": private("stepup | stepup", stepped_up="200 | 400"),
+    "accounts:email_change_confirm": public("404 | 404"),
+    "accounts:email_change_undo": public("404 | 404"),
     "security:twofactor_signin": public(
         "→/auth/login/ | →/auth/login/",
         pending_2fa="200 | 400",
@@ -443,6 +450,8 @@ def test_a_held_sign_in_link_for_an_unknown_action_is_a_404(world):
         "/auth/password/reset/%FF%FE/x/",
         "/auth/review/not-a-token/",
         "/auth/not-me/not-a-token/",
+        "/auth/email/confirm/not-a-token/",
+        "/auth/email/undo/" + "A" * 2000 + "/",
         "/auth/review/" + "A" * 2000 + "/",
         "/settings/sessions/99999999999999999999999/revoke/",
         "/settings/devices/0/forget/",

@@ -415,3 +415,32 @@ def test_the_metrics_dashboard_costs_the_same_with_no_or_many_events(
     failed_attempts(20, 1)
     with django_assert_num_queries(SIGNED_IN_BASE + OTP_VERIFIED + TEAMS + 15):
         get_ok(root_browser, "/operations/metrics/?window=30d")
+
+
+# --- Account controls: the email change pages -------------------------------------------
+
+
+def test_the_email_change_page_takes_four_queries(sam_browser, django_assert_num_queries):
+    import time
+
+    from security.stepup.state import STEPUP_KEY
+
+    session = sam_browser.session
+    session[STEPUP_KEY] = time.time()
+    session.save()
+    with django_assert_num_queries(SIGNED_IN_BASE + TEAMS):
+        response = get_ok(sam_browser, "/settings/security/email/")
+    assert "New email address" in response.content.decode()
+
+
+def test_an_emailed_email_change_link_takes_one_query(sam, django_assert_num_queries):
+    from accounts import controls
+    from accounts.models import EmailChange
+
+    change = EmailChange.objects.create(user=sam, old_email=sam.email, new_email="s@example.org")
+    visitor = browser("203.0.113.9")
+    # The change with its user (one query); a visitor has no session to read.
+    with django_assert_num_queries(1):
+        get_ok(visitor, f"/auth/email/confirm/{controls.confirm_token(change)}/")
+    with django_assert_num_queries(1):
+        get_ok(visitor, f"/auth/email/undo/{controls.undo_token(change)}/")

@@ -7,7 +7,7 @@ from django.contrib.auth.signals import user_logged_in, user_logged_out
 from django.db.models.signals import post_save
 from django.dispatch import receiver
 
-from accounts.signals import password_changed
+from accounts.signals import account_disabled, password_changed
 from security.sessions import services as sessions
 from security.sessions.models import TrackedSession
 
@@ -50,3 +50,13 @@ def _end_sessions_after_a_new_password(sender, user, request, how, **kwargs) -> 
         request=request,
     )
     return None
+
+
+@receiver(account_disabled, dispatch_uid="security.sessions.account_disabled")
+def _end_sessions_of_a_disabled_account(sender, user, request=None, **kwargs) -> dict:
+    """Every tracked session of the account ends at once (reason "disabled"): each browser
+    is signed out, with that reason, on its next request."""
+    ended = sessions.end_user_sessions(
+        user, reason=TrackedSession.EndReason.DISABLED, request=request
+    )
+    return {"sessions_ended": ended}

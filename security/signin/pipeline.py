@@ -124,14 +124,17 @@ def complete(
 
 def password_failed(request: HttpRequest, *, login: str, user=None) -> None:
     """Record a refused password step. ``user`` is set when the password was right but
-    the account may not sign in yet (email not verified).
+    the account may not sign in (email not verified, or the account disabled).
 
     The typed login is recorded only when it names an account (and the event is then that
     account's); anything else is recorded as its keyed hash (``login_fingerprint``), so a
     password typed into the username field is never stored, while repeated attempts with
     the same unknown name can still be grouped.
     """
-    reason = "unverified" if user is not None else "bad_credentials"
+    if user is None:
+        reason = "bad_credentials"
+    else:
+        reason = "unverified" if user.is_active else "disabled"
     account = user or account_named(login)
     audit(
         Action.SIGNIN,

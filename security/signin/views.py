@@ -17,6 +17,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from django_ratelimit.core import is_ratelimited
 from django_ratelimit.decorators import ratelimit
 
+from accounts.backends import DISABLED_MESSAGE, disabled_account
 from accounts.forms import LOGIN_FAILED, LoginForm
 from panel import ratelimits
 from panel.links import safe_next
@@ -104,8 +105,11 @@ def login_view(request: HttpRequest) -> HttpResponse:
             return respond(
                 request, signin.password_verified(request, user, next_url=request.GET.get("next"))
             )
-        signin.password_failed(request, login=login, user=user)
-        form.add_error(None, LOGIN_FAILED)
+        disabled = disabled_account(request) if user is None else None
+        signin.password_failed(request, login=login, user=user or disabled)
+        # A disabled account is said so only once its right password was given (and the
+        # attempt was counted on the lockout as a failure all the same).
+        form.add_error(None, DISABLED_MESSAGE if disabled is not None else LOGIN_FAILED)
     # A refused sign-in (unknown user, wrong password, unverified address alike) is a 400,
     # as every form of the panel answers bad input: the same status and body for each.
     return render(
@@ -334,7 +338,8 @@ def passkey_signin(request: HttpRequest) -> HttpResponse:
         return locked_response(request, lock)
     if not user.is_active or not user.email_verified:
         signin.password_failed(request, login=user.get_username(), user=user)
-        return _login_page(request, error=LOGIN_FAILED)
+        # The passkey proved who this is, as the right password does: say it is disabled.
+        return _login_page(request, error=LOGIN_FAILED if user.is_active else DISABLED_MESSAGE)
     next_url = safe_next(request, request.POST.get("next") or request.GET.get("next"))
     pending.clear(request)
     return respond(

@@ -3,9 +3,12 @@ from __future__ import annotations
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
+from django.urls import reverse
+from django.utils.http import urlencode
 from django.views.decorators.http import require_GET, require_POST
 
-from teams import impersonation, selectors, services
+from security.stepup import state as stepup_state
+from teams import account_controls, impersonation, selectors, services
 from teams.decorators import team_permission
 from teams.exceptions import NotAMember, TeamRefusal
 from teams.forms import RoleChoiceForm
@@ -110,3 +113,31 @@ def member_leave(request: HttpRequest, team_id: int) -> HttpResponse:
         return _refused(request, team.pk, refused)
     messages.success(request, f"You left {team.name}.")
     return redirect("dashboard")
+
+
+@team_permission(account_controls.PERMISSION)
+@require_POST
+def member_account(request: HttpRequest, team_id: int, membership_id: int) -> HttpResponse:
+    """Require a new password, disable, enable, or send a reset link (``control``).
+
+    Needs a fresh step-up, checked here rather than with ``@stepup_required``: the
+    policy middleware runs before the team middleware, and an outsider must get the
+    team's 404, not a "Confirm it's you" page. Without one the user confirms and comes
+    back to the members page (the POST is not replayed)."""
+    team = request.team_access.team
+    membership = _target(request, membership_id)
+    if not stepup_state.is_recent(request):
+        back = reverse("teams:members", kwargs={"team_id": team.pk})
+        return redirect(f"{reverse('security:stepup')}?{urlencode({'next': back})}")
+    try:
+        done = account_controls.member_account_control(
+            actor=request.user,
+            team=team,
+            membership=membership,
+            control=request.POST.get("control", ""),
+            request=request,
+        )
+    except TeamRefusal as refused:
+        return _refused(request, team.pk, refused)
+    messages.success(request, done)
+    return redirect("teams:members", team_id=team.pk)
