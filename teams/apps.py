@@ -8,8 +8,10 @@ class TeamsConfig(AppConfig):
     def ready(self) -> None:
         from accounts.forms import register_signup_field
         from security.sessions.services import register_policy_provider
+        from security.stepup.high_security import register_scope_provider
 
         from . import (
+            high_security,
             policy,
             receivers,  # noqa: F401
             stages,  # noqa: F401 (registers team selection in the sign-in pipeline)
@@ -18,6 +20,8 @@ class TeamsConfig(AppConfig):
 
         # The strictest team security policy tightens the session policy.
         register_policy_provider("teams", policy.session_policy)
+        # High Security Mode: is it on for the page's team, and the member's role there.
+        register_scope_provider("teams", high_security.scope)
 
         # Door A: sign-up asks for the name of the team the new account will own.
         register_signup_field(

@@ -1,6 +1,16 @@
 from django.urls import path
 
-from .views import audit, choose, domains, invitations, members, policy, roles, switch
+from .views import (
+    audit,
+    choose,
+    domains,
+    high_security,
+    invitations,
+    members,
+    policy,
+    roles,
+    switch,
+)
 
 app_name = "teams"
 
@@ -29,6 +39,7 @@ urlpatterns = [
     path(team + "permissions/", audit.permission_matrix, name="permissions"),
     path(team + "permissions.csv", audit.permission_matrix_csv, name="permissions_csv"),
     path(team + "policy/", policy.policy_edit, name="policy"),
+    path(team + "high-security/", high_security.team_high_security, name="high_security"),
     path(team + "invitations/", invitations.invitation_list, name="invitations"),
     path(
         team + "invitations/<int:invitation_id>/resend/",

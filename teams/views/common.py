@@ -15,6 +15,7 @@ TABS = [
     ("roles", "Roles", "teams:roles", "team.view"),
     ("audit", "Permission audit", "teams:permissions", "team.view"),
     ("policy", "Security policy", "teams:policy", "*"),
+    ("high_security", "High Security", "teams:high_security", "*"),
 ]
 
 

@@ -5,6 +5,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.views.decorators.http import require_GET, require_POST
 
+from security.stepup.decorators import high_security
 from teams import selectors, services
 from teams.decorators import team_permission
 from teams.exceptions import NotAMember, TeamRefusal
@@ -13,6 +14,7 @@ from teams.forms import RoleChoiceForm
 from .common import team_page
 
 
+@high_security("members")
 @team_permission("team.view")
 @require_GET
 def member_list(request: HttpRequest, team_id: int) -> HttpResponse:
@@ -51,6 +53,7 @@ def _refused(request, team_id, refused: TeamRefusal) -> HttpResponse:
     )
 
 
+@high_security("members")
 @team_permission("team.manage")
 @require_POST
 def member_change_role(request: HttpRequest, team_id: int, membership_id: int) -> HttpResponse:
@@ -70,6 +73,7 @@ def member_change_role(request: HttpRequest, team_id: int, membership_id: int) -
     return redirect("teams:members", team_id=team.pk)
 
 
+@high_security("members")
 @team_permission("team.manage")
 @require_POST
 def member_remove(request: HttpRequest, team_id: int, membership_id: int) -> HttpResponse:
