@@ -28,6 +28,21 @@ CHROMIUM_ARGS = [
 ]
 
 
+@pytest.fixture(autouse=True)
+def _fresh_high_security_flag(monkeypatch):
+    """The panel's High Security switch is kept in memory per process for a few seconds
+    (security.stepup.high_security), as it is between reads in production: each test
+    starts with it off (as a new database has it) and held for the whole test, so query
+    counts do not depend on when the copy was last read. The service that changes it
+    updates the copy."""
+    from security.stepup import high_security
+
+    monkeypatch.setattr(high_security, "PANEL_FLAG_SECONDS", 3600.0)
+    high_security.remember_panel_flag(False)
+    yield
+    high_security.remember_panel_flag(None)
+
+
 @pytest.fixture
 def password() -> str:
     return PASSWORD

@@ -103,3 +103,10 @@ class Action(models.TextChoices):
     EMAIL_CHANGE_UNDONE = "email_change_undone", "Email change undone"
     # Operations
     RETENTION_PURGE = "retention_purge", "Expired records purged"
+    # High Security Mode (security.stepup; team switches in teams.services)
+    HIGH_SECURITY_ENABLED = "high_security_enabled", "High Security Mode turned on"
+    HIGH_SECURITY_DISABLED = "high_security_disabled", "High Security Mode turned off"
+    HIGH_SECURITY_POLICY_CHANGED = (
+        "high_security_policy_changed",
+        "High Security Mode policy table changed",
+    )

@@ -18,6 +18,7 @@ class SecurityConfig(AppConfig):
             receivers as session_receivers,  # noqa: F401
             stages as session_stages,  # noqa: F401
         )
+        from security.stepup import stages as stepup_stages  # noqa: F401
         from security.suspicious import stages as suspicious_stages  # noqa: F401
 
         register_tab("sessions", "Sessions", "security:sessions")

@@ -38,6 +38,29 @@ class StepUpRequired(Refusal):
     default_message = "Confirm it's you first."
 
 
+class HighSecurityRequired(StepUpRequired):
+    """High Security Mode: the page or action needs a step-up with a second factor (a
+    2FA code, a backup code or a passkey) in the last 15 minutes."""
+
+    title = "Verify with two-factor authentication"
+    default_message = "High Security Mode is on: verify with your second factor first."
+
+    def __init__(self, message: str = "", *, page_key: str = "") -> None:
+        self.page_key = page_key
+        super().__init__(message)
+
+
+class SecondFactorNeeded(Refusal):
+    """High Security Mode can only be turned on from an account with 2FA."""
+
+    status = 400
+    title = "Two-factor authentication needed"
+    default_message = (
+        "Turn on two-factor authentication on your own account before you turn on "
+        "High Security Mode."
+    )
+
+
 class CodeRefused(Refusal):
     """The confirming code was wrong, replayed or throttled.
 

@@ -5,8 +5,8 @@
 - A blocked address (``security.blocking``) gets 403 for every POST that could check a
   password or a code (every public form, every ``@lockout_guarded`` page), before the
   view runs: no password is hashed for it. Signing out still works.
-- ``@stepup_required`` (security.stepup.decorators): a signed-in user without a recent
-  step-up goes to "Confirm it's you", with ``next`` back to the page.
+- ``@stepup_required`` and ``@high_security`` are enforced by
+  ``security.stepup.middleware.HighSecurityMiddleware`` (after the team middleware).
 - A ``security.exceptions.Refusal`` that no view caught becomes its page: the locked
   page, the step-up redirect, or the error page with the refusal's message and status.
 
@@ -16,22 +16,16 @@ Place after the authentication, session-tracking and messages middleware.
 from __future__ import annotations
 
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
-from django.urls import reverse
-from django.utils.http import urlencode
+from django.shortcuts import render
 
 from panel.net import client_ip
 from security.blocking.decorators import checks_a_secret
 from security.blocking.services import blocked_network_for
 from security.blocking.views import blocked_response
-from security.exceptions import Locked, Refusal, StepUpRequired
+from security.exceptions import HighSecurityRequired, Locked, Refusal, StepUpRequired
 from security.lockout import policy as lockout
 from security.lockout.axes import locked_response
-from security.stepup import state as stepup
-
-
-def stepup_redirect(request: HttpRequest) -> HttpResponse:
-    return redirect(f"{reverse('security:stepup')}?{urlencode({'next': request.get_full_path()})}")
+from security.stepup.middleware import refuse as refuse_high_security, stepup_redirect
 
 
 class PolicyMiddleware:
@@ -60,8 +54,6 @@ class PolicyMiddleware:
             lock = lockout.acquire(request, ip=ip, username=username)
             if lock.locked:
                 return locked_response(request, lock)
-        if getattr(view_func, "stepup_required", False) and not stepup.is_recent(request):
-            return stepup_redirect(request)
         return None
 
     def process_exception(self, request: HttpRequest, exception: Exception):
@@ -69,6 +61,8 @@ class PolicyMiddleware:
             return None
         if isinstance(exception, Locked):
             return locked_response(request, exception.lock)
+        if isinstance(exception, HighSecurityRequired):
+            return refuse_high_security(request)
         if isinstance(exception, StepUpRequired):
             return stepup_redirect(request)
         return render(

@@ -8,6 +8,7 @@ from security.devices.models import NewDeviceChallenge, TrustedDevice
 from security.lockout.models import Lockout
 from security.metrics.models import AuditHourlyCount, MetricAlertState
 from security.sessions.models import TrackedSession
+from security.stepup.models import HighSecurityRule, PanelHighSecurity
 from security.suspicious.models import SuspiciousSignIn
 from security.twofactor.models import BackupCode, BackupCodeSet, EncryptedTOTPDevice
 
@@ -17,9 +18,11 @@ __all__ = [
     "BackupCodeSet",
     "BlockedNetwork",
     "EncryptedTOTPDevice",
+    "HighSecurityRule",
     "Lockout",
     "MetricAlertState",
     "NewDeviceChallenge",
+    "PanelHighSecurity",
     "SuspiciousSignIn",
     "TrackedSession",
     "TrustedDevice",

@@ -8,7 +8,7 @@ from security.metrics import prometheus, views as metrics
 from security.passkeys import views as passkeys
 from security.sessions import views as sessions
 from security.signin import views as signin
-from security.stepup import views as stepup
+from security.stepup import settings_views as high_security, views as stepup
 from security.suspicious import views as suspicious
 from security.twofactor import views as twofactor
 
@@ -101,6 +101,16 @@ operations_urlpatterns: list = [
     path("operations/blocks/", blocking.ip_blocks, name="ip_blocks"),
     path("operations/blocks/<int:pk>/lift/", blocking.ip_block_remove, name="ip_block_remove"),
     path("operations/metrics/", metrics.metrics_dashboard, name="metrics_dashboard"),
+    path(
+        "operations/high-security/",
+        high_security.high_security_settings,
+        name="high_security",
+    ),
+    path(
+        "operations/high-security/switch/",
+        high_security.high_security_switch,
+        name="high_security_switch",
+    ),
     # Prometheus (bearer token from METRICS_TOKEN; public URL, no session).
     path("metrics", prometheus.prometheus_metrics, name="prometheus_metrics"),
 ]

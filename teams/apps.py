@@ -11,8 +11,10 @@ class TeamsConfig(AppConfig):
         from security.impersonation.rules import register_rule
         from security.metrics.alerts import register_team_scopes
         from security.sessions.services import register_policy_provider
+        from security.stepup.high_security import register_scope_provider
 
         from . import (
+            high_security,
             impersonation,
             policy,
             receivers,  # noqa: F401
@@ -30,6 +32,9 @@ class TeamsConfig(AppConfig):
         # system.admin holders about their team.
         register_team_names(selectors.team_names)
         register_team_scopes(selectors.alert_scopes)
+
+        # High Security Mode: is it on for the page's team, and the member's role there.
+        register_scope_provider("teams", high_security.scope)
 
         # Door A: sign-up asks for the name of the team the new account will own.
         register_signup_field(

@@ -41,6 +41,8 @@ class Team(models.Model):
     idle_timeout = models.PositiveIntegerField(null=True, blank=True, help_text="seconds")
     single_session = models.BooleanField(default=False)
     new_device_approval = models.BooleanField(default=False)
+    # High Security Mode for the team's pages (Owner, with 2FA on their own account).
+    high_security = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["name", "id"]

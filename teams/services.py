@@ -26,6 +26,7 @@ from audit.models import AuditEvent
 from audit.services import audit
 from panel import ratelimits
 from panel.links import absolute_url
+from security.stepup import high_security
 
 from . import access, catalog, session
 from .exceptions import (
@@ -242,6 +243,7 @@ def role_create(
     permissions: Iterable[str],
     request: HttpRequest | None = None,
 ) -> Role:
+    high_security.require(request, "roles", team_id=team.pk)  # checked again
     codes = sorted(set(permissions))
     with transaction.atomic():
         membership = require(user=actor, team=team, permission="team.manage")
@@ -275,6 +277,7 @@ def role_update(
 ) -> Role:
     """Rename a custom role and set its permissions; members holding it get the new set on
     their next request. Predefined roles are not editable."""
+    high_security.require(request, "roles", team_id=team.pk)  # checked again
     codes = sorted(set(permissions))
     with transaction.atomic():
         membership = require(user=actor, team=team, permission="team.manage")
@@ -302,6 +305,7 @@ def role_update(
 
 
 def role_delete(*, actor: User, team: Team, role: Role, request: HttpRequest | None = None) -> None:
+    high_security.require(request, "roles", team_id=team.pk)  # checked again
     with transaction.atomic():
         membership = require(user=actor, team=team, permission="team.manage")
         if role.team_id != team.pk:
@@ -336,6 +340,7 @@ def membership_change_role(
 ) -> Membership:
     """Give a member another role. Nobody changes their own role, gives a role holding more
     than their own, changes the role of someone above them, or demotes the last Owner."""
+    high_security.require(request, "members", team_id=team.pk)  # checked again
     with transaction.atomic():
         _lock(team)
         mine = require(user=actor, team=team, permission="team.manage")
@@ -383,6 +388,8 @@ def membership_remove(
     """End a membership: the member loses access to the team on their next request.
     Removing someone else needs ``team.manage`` and a role covering theirs; anyone may
     leave (remove their own membership), except the last Owner."""
+    if membership.user_id != actor.pk:  # leaving is never held back by High Security Mode
+        high_security.require(request, "members", team_id=team.pk)  # checked again
     with transaction.atomic():
         _lock(team)
         if membership.user_id == actor.pk:
@@ -461,6 +468,7 @@ class Invited:
 def invitation_create(
     *, actor: User, team: Team, email: str, role: Role, request: HttpRequest | None = None
 ) -> Invited:
+    high_security.require(request, "members", team_id=team.pk)  # checked again
     email = User.objects.normalize_email((email or "").strip())
     with transaction.atomic():
         mine = require(user=actor, team=team, permission="team.invite")
@@ -510,6 +518,7 @@ def invitation_resend(
     """A new link (the old one dies: only the new token's hash is kept), valid 7 days
     again. At most ``INVITATION_RESEND_PER_TEAM`` (panel.ratelimits) per team an hour,
     counted from the audit trail, so the budget holds across processes."""
+    high_security.require(request, "members", team_id=team.pk)  # checked again
     with transaction.atomic():
         require(user=actor, team=team, permission="team.invite")
         Team.objects.select_for_update().filter(pk=team.pk).first()  # serialises the count
@@ -540,6 +549,7 @@ def invitation_resend(
 def invitation_revoke(
     *, actor: User, team: Team, invitation_id, request: HttpRequest | None = None
 ) -> Invitation:
+    high_security.require(request, "members", team_id=team.pk)  # checked again
     with transaction.atomic():
         require(user=actor, team=team, permission="team.invite")
         invitation = _pending_invitation(team=team, invitation_id=invitation_id)
@@ -629,6 +639,7 @@ POLICY_FIELDS = (
 
 def policy_update(*, actor: User, team: Team, request: HttpRequest | None = None, **values) -> Team:
     """Owner only (not a permission a custom role can hold)."""
+    high_security.require(request, "team_policy", team_id=team.pk)  # checked again
     unknown = set(values) - set(POLICY_FIELDS)
     if unknown:
         raise TypeError(f"unknown policy fields: {sorted(unknown)}")
@@ -654,6 +665,43 @@ def policy_update(*, actor: User, team: Team, request: HttpRequest | None = None
             },
         )
     return team
+
+
+def team_set_high_security(
+    *, actor: User, team: Team, enabled: bool, request: HttpRequest | None = None
+) -> bool:
+    """Turn High Security Mode on or off for the team's pages. An Owner only, and turning
+    it on needs 2FA on the Owner's own account (an operator's command passes
+    ``actor=None``). One audit event; returns True if it changed."""
+    from security.exceptions import SecondFactorNeeded
+    from security.twofactor.totp import has_2fa
+
+    if actor is not None:
+        high_security.require(request, "high_security", team_id=team.pk)  # checked again
+    with transaction.atomic():
+        if actor is not None:
+            mine = _membership(user=actor, team=team)
+            if not mine.role.is_owner:
+                raise PermissionMissing(
+                    "*", message="Only an Owner can turn High Security Mode on or off."
+                )
+            if enabled and not has_2fa(actor):
+                raise SecondFactorNeeded
+        team = Team.objects.select_for_update().get(pk=team.pk)
+        if team.high_security == enabled:
+            return False
+        team.high_security = enabled
+        team.save(update_fields=["high_security"])
+        audit(
+            Action.HIGH_SECURITY_ENABLED if enabled else Action.HIGH_SECURITY_DISABLED,
+            request=request,
+            actor=actor,
+            team_id=team.pk,
+            metadata={"scope": "team", "source": "page" if request is not None else "command"},
+        )
+    if actor is not None:
+        access.forget(actor)
+    return True
 
 
 # --- Domains ----------------------------------------------------------------------------

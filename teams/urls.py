@@ -5,6 +5,7 @@ from .views import (
     choose,
     domains,
     events,
+    high_security,
     invitations,
     members,
     metrics,
@@ -48,6 +49,7 @@ urlpatterns = [
     path(team + "events/", events.event_log, name="events"),
     path(team + "events.csv", events.event_export, name="events_csv"),
     path(team + "metrics/", metrics.metrics_dashboard, name="metrics"),
+    path(team + "high-security/", high_security.team_high_security, name="high_security"),
     path(team + "invitations/", invitations.invitation_list, name="invitations"),
     path(
         team + "invitations/<int:invitation_id>/resend/",

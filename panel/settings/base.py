@@ -77,11 +77,14 @@ MIDDLEWARE = [
     "security.impersonation.middleware.ImpersonationMiddleware",
     # An administrator forced a password change: the change-password page until it's done.
     "accounts.middleware.ForcedPasswordChangeMiddleware",
-    # Enforces what views declare (@lockout_guarded, @stepup_required) and turns the typed
+    # Enforces what views declare (@lockout_guarded, blocked addresses) and turns the typed
     # refusals of security.exceptions into pages.
     "security.middleware.PolicyMiddleware",
     # request.teams (the active team, resolved lazily) and @team_permission's 404/403.
     "teams.middleware.TeamMiddleware",
+    # High Security Mode and the step-up: enforces @high_security and @stepup_required
+    # (after the team middleware, so an outsider gets the team's 404 first).
+    "security.stepup.middleware.HighSecurityMiddleware",
     "axes.middleware.AxesMiddleware",
     # Turns django-ratelimit's Ratelimited into the 429 page (RATELIMIT_VIEW) instead
     # of a 403.

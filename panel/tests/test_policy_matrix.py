@@ -156,9 +156,10 @@ EXPECTED: dict[str, dict[str, str]] = {
     ),
     "security:twofactor_regenerate": private(TO_SECURITY, **each(WITH_2FA, "200 | 400")),
     "security:twofactor_disable": private(TO_SECURITY, **each(WITH_2FA, "200 | 400")),
-    # Passkeys: adding needs a fresh step-up; the personas have none to rename or remove.
-    "security:passkey_add": private("stepup | stepup", stepped_up="200 | 400"),
-    "security:passkey_add_options": private("405 | 403", stepped_up="405 | 400"),
+    # Passkeys: adding needs a fresh step-up (a sign-in in the last 15 minutes counts as
+    # one: only the stale persona has none); the personas have none to rename or remove.
+    "security:passkey_add": private("200 | 400", stale_stepup="stepup | stepup"),
+    "security:passkey_add_options": private("405 | 400", stale_stepup="405 | 403"),
     "security:passkey_rename": private("404 | 404"),
     "security:passkey_remove": private("404 | 404"),
     "security:twofactor_passkey_options": public("405 | 400"),
@@ -167,9 +168,11 @@ EXPECTED: dict[str, dict[str, str]] = {
     "security:sessions": private("200 | 405"),
     "security:stepup": private("200 | 400"),
     "security:stepup_passkey_options": private("405 | 400"),
-    "security:session_revoke": private("stepup | stepup", stepped_up="200 | →/settings/sessions/!"),
+    "security:session_revoke": private(
+        "200 | →/settings/sessions/!", stale_stepup="stepup | stepup"
+    ),
     "security:sessions_revoke_others": private(
-        "stepup | stepup", stepped_up="200 | →/settings/sessions/!"
+        "200 | →/settings/sessions/!", stale_stepup="stepup | stepup"
     ),
     "security:held_signin_decide": private("405 | →/settings/sessions/!"),
     "security:device_forget": private("405 | →/settings/security/!"),
@@ -204,6 +207,12 @@ EXPECTED: dict[str, dict[str, str]] = {
     "security:ip_blocks": private("403 | 403", superuser="200 | 400"),
     "security:ip_block_remove": private("405 | 403", superuser="405 | 404"),
     "security:metrics_dashboard": private("403 | 405", superuser="200 | 405"),
+    # High Security Mode (off here; security/tests/stepup/test_high_security_matrix.py
+    # requests every protected page with the mode on).
+    "security:high_security": private("403 | 403", superuser="200 | 400"),
+    "security:high_security_switch": private(
+        "405 | 403", superuser="405 | →/operations/high-security/"
+    ),
     "health": public("200 | 405"),
     # Impersonation: only a superuser (here) or a team's user.manage holder finds the
     # account (anyone else: 404); starting needs a fresh step-up; ending is a POST.

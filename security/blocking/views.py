@@ -27,6 +27,7 @@ from security.blocking import services
 from security.blocking.models import BlockedNetwork
 from security.lockout import policy as lockout
 from security.lockout.models import Lockout
+from security.stepup.decorators import high_security
 
 logger = logging.getLogger("panel.security")
 
@@ -124,6 +125,7 @@ def current_lockouts(now=None) -> list[dict]:
     return rows
 
 
+@high_security("panel_settings")
 @require_GET
 @superuser_required
 def failed_attempts(request: HttpRequest) -> HttpResponse:
@@ -156,6 +158,7 @@ class UnlockForm(forms.Form):
         return data
 
 
+@high_security("panel_settings")
 @require_POST
 @superuser_required
 def unlock(request: HttpRequest) -> HttpResponse:
@@ -212,6 +215,7 @@ class BlockForm(forms.Form):
             raise forms.ValidationError(str(exc)) from None
 
 
+@high_security("panel_settings")
 @require_http_methods(["GET", "POST"])
 @superuser_required
 def ip_blocks(request: HttpRequest) -> HttpResponse:
@@ -245,6 +249,7 @@ def ip_blocks(request: HttpRequest) -> HttpResponse:
     )
 
 
+@high_security("panel_settings")
 @require_POST
 @superuser_required
 def ip_block_remove(request: HttpRequest, pk: int) -> HttpResponse:

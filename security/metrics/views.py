@@ -12,6 +12,7 @@ from django.views.decorators.http import require_GET
 from security.auditlog.access import superuser_required
 from security.metrics import charts
 from security.metrics.compute import THRESHOLDS, WINDOWS, compute
+from security.stepup.decorators import high_security
 
 LEVEL_WORDS = {
     "ok": "OK",
@@ -126,6 +127,7 @@ def dashboard_context(window: str, *, users=None, audit_url: str | None = None) 
     }
 
 
+@high_security("panel_settings")
 @require_GET
 @superuser_required
 def metrics_dashboard(request: HttpRequest) -> HttpResponse:

@@ -26,7 +26,7 @@ from audit.services import audit
 from security.client.context import client_context
 from security.metrics import session_errors
 from security.sessions.models import TrackedSession
-from security.stepup import state as stepup_state
+from security.stepup import high_security, state as stepup_state
 
 logger = logging.getLogger(__name__)
 
@@ -285,6 +285,7 @@ def revoke(*, request: HttpRequest, record: TrackedSession) -> bool:
     if record.user_id != request.user.pk or record.pk == current_id(request):
         raise ValueError("Only another session of your own can be revoked.")
     stepup_state.require_recent(request)
+    high_security.require(request, "sessions")
     with transaction.atomic():
         ended = bool(_end(TrackedSession.objects.filter(pk=record.pk), Reason.REVOKED))
         if ended:
@@ -300,6 +301,7 @@ def revoke(*, request: HttpRequest, record: TrackedSession) -> bool:
 def revoke_others(*, request: HttpRequest) -> int:
     """Sign out every other session of the signed-in user (after a recent step-up)."""
     stepup_state.require_recent(request)
+    high_security.require(request, "sessions")
     with transaction.atomic():
         ids = _end(active_for(request.user).exclude(pk=current_id(request)), Reason.REVOKED)
         audit(

@@ -13,7 +13,7 @@ from security.devices import services as devices
 from security.sessions import services as tracked
 from security.sessions.models import TrackedSession
 from security.stepup import state as stepup_state
-from security.stepup.decorators import stepup_required
+from security.stepup.decorators import high_security, stepup_required
 from security.suspicious import services as suspicious
 
 
@@ -51,6 +51,7 @@ def sessions_tab(request: HttpRequest) -> HttpResponse:
 
 
 @not_while_impersonating
+@high_security("sessions")
 @require_http_methods(["GET", "POST"])
 def revoke_session(request: HttpRequest, pk: int) -> HttpResponse:
     """Confirm, then sign one other session out. Needs a step-up within 15 minutes."""
@@ -71,6 +72,7 @@ def revoke_session(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @not_while_impersonating
+@high_security("sessions")
 @require_http_methods(["GET", "POST"])
 @stepup_required
 def revoke_other_sessions(request: HttpRequest) -> HttpResponse:

@@ -1,9 +1,13 @@
-"""The step-up page: "Confirm it's you" with the password or a current 2FA code, valid
-for 15 minutes, before a sensitive action (revoking a session)."""
+"""The step-up page: "Confirm it's you" with the password, a current 2FA code, a backup
+code or a passkey, valid for 15 minutes, before a sensitive action (revoking a session).
+With ``level=2fa`` (High Security Mode) only a second factor is offered and accepted.
+After a success the user goes back to ``next``; when High Security Mode refused a form
+post that could be kept (security.stepup.resume), the page offers to send it again."""
 
 from __future__ import annotations
 
 from django import forms
+from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -18,8 +22,9 @@ from security.lockout.axes import locked_response
 from security.lockout.decorators import lockout_guarded
 from security.passkeys import ceremony, services as passkeys
 from security.passkeys.forms import CredentialForm
-from security.stepup import services as stepup_services
-from security.twofactor.totp import has_totp
+from security.stepup import resume, services as stepup_services
+from security.stepup.middleware import LEVEL_2FA
+from security.twofactor.totp import has_2fa, has_totp
 
 
 class StepUpPasswordForm(forms.Form):
@@ -35,7 +40,7 @@ class StepUpCodeForm(forms.Form):
     code = forms.CharField(
         label="Authentication code",
         max_length=20,
-        help_text="The 6-digit code your authenticator app shows now.",
+        help_text="The 6-digit code your authenticator app shows now, or one of your backup codes.",
         widget=forms.TextInput(
             attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "class": "code-input"}
         ),
@@ -51,13 +56,22 @@ def stepup(request: HttpRequest) -> HttpResponse:
     next_url = safe_next(
         request, request.POST.get("next") or request.GET.get("next"), reverse("security:sessions")
     )
+    second_factor = (request.POST.get("level") or request.GET.get("level")) == LEVEL_2FA
+    if second_factor and not has_2fa(request.user):
+        messages.warning(
+            request, "High Security Mode needs two-factor authentication: turn it on first."
+        )
+        return redirect("security:twofactor_enable")
     has_code = has_totp(request.user)
     with_passkey = ceremony.available() and passkeys.has_passkey(request.user)
     factor = request.POST.get("factor") or request.GET.get("factor")
-    use_code = has_code and factor == "code"
+    # High Security Mode takes a second factor only: no password form.
+    use_code = has_code and (factor == "code" or second_factor)
     form_class = StepUpCodeForm if use_code else StepUpPasswordForm
     by_passkey = request.method == "POST" and factor == "passkey" and with_passkey
     form = form_class(request.POST if request.method == "POST" and not by_passkey else None)
+    if second_factor and not use_code:
+        form = None  # a passkey is this account's only second factor
     status = 200
     passkey_error = ""
     if by_passkey:
@@ -77,10 +91,12 @@ def stepup(request: HttpRequest) -> HttpResponse:
                 request=request, data=answer.cleaned_data["credential"]
             )
             if result is True:
-                return redirect(next_url)
+                return _continue(request, next_url)
             if getattr(result, "locked", False):
                 return locked_response(request, result)
             passkey_error = "That passkey could not be used. Try again, or use your password."
+    elif request.method == "POST" and form is None:
+        status = 400
     elif request.method == "POST" and getattr(request, "limited", False):
         form.is_valid()
         form.add_error(None, "Too many attempts. Please wait a minute and try again.")
@@ -92,7 +108,7 @@ def stepup(request: HttpRequest) -> HttpResponse:
             code=form.cleaned_data.get("code", ""),
         )
         if result is True:
-            return redirect(next_url)
+            return _continue(request, next_url)
         if getattr(result, "locked", False):
             return locked_response(request, result)
         form.add_error(
@@ -112,9 +128,24 @@ def stepup(request: HttpRequest) -> HttpResponse:
             "has_code": has_code,
             "with_passkey": with_passkey,
             "passkey_error": passkey_error,
+            "second_factor": second_factor,
+            "level": LEVEL_2FA if second_factor else "",
             "minutes": stepup_services.STEPUP_SECONDS // 60,
         },
         status=status,
+    )
+
+
+def _continue(request: HttpRequest, next_url: str) -> HttpResponse:
+    """Back to the page; or, when a refused form post was kept for it, offer to send it
+    again (with a fresh CSRF token)."""
+    kept = resume.take(request, next_url)
+    if kept is None:
+        return redirect(next_url)
+    return render(
+        request,
+        "security/stepup/resume.html",
+        {"action": kept["path"], "fields": kept["fields"], "back": kept.get("back") or "/"},
     )
 
 

@@ -7,12 +7,14 @@ import csv
 from django.http import HttpRequest, HttpResponse
 from django.views.decorators.http import require_GET
 
+from security.stepup.decorators import high_security
 from teams import selectors
 from teams.decorators import team_permission
 
 from .common import team_page
 
 
+@high_security("roles")
 @team_permission("team.view")
 @require_GET
 def permission_matrix(request: HttpRequest, team_id: int) -> HttpResponse:
@@ -25,6 +27,7 @@ def _cell(value: str) -> str:
     return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
 
 
+@high_security("roles")
 @team_permission("team.view")
 @require_GET
 def permission_matrix_csv(request: HttpRequest, team_id: int) -> HttpResponse:

@@ -17,6 +17,7 @@ TABS = [
     ("policy", "Security policy", "teams:policy", "*"),
     ("events", "Audit log", "teams:events", "events.read"),
     ("metrics", "Security metrics", "teams:metrics", "system.admin"),
+    ("high_security", "High Security", "teams:high_security", "*"),
 ]
 
 

@@ -16,6 +16,7 @@ from accounts.forms import SignupForm
 from panel import ratelimits
 from security.signin import pipeline as signin
 from security.signin.views import respond
+from security.stepup.decorators import high_security
 from teams import selectors, services, session
 from teams.decorators import team_permission
 from teams.exceptions import InvitationUnusable, NotAMember, TeamRefusal, WrongAccount
@@ -42,6 +43,7 @@ def _invitations_page(request, form, status=200, error=""):
     )
 
 
+@high_security("members")
 @team_permission("team.invite")
 @require_http_methods(["GET", "POST"])
 def invitation_list(request: HttpRequest, team_id: int) -> HttpResponse:
@@ -89,12 +91,14 @@ def _act(request, team_id, action, done: str) -> HttpResponse:
     return redirect("teams:invitations", team_id=team_id)
 
 
+@high_security("members")
 @team_permission("team.invite")
 @require_POST
 def invitation_resend(request: HttpRequest, team_id: int, invitation_id: int) -> HttpResponse:
     return _act(request, team_id, services.invitation_resend, "A new link was sent to {email}.")
 
 
+@high_security("members")
 @team_permission("team.invite")
 @require_POST
 def invitation_revoke(request: HttpRequest, team_id: int, invitation_id: int) -> HttpResponse:

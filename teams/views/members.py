@@ -8,6 +8,7 @@ from django.utils.http import urlencode
 from django.views.decorators.http import require_GET, require_POST
 
 from security.stepup import state as stepup_state
+from security.stepup.decorators import high_security
 from teams import account_controls, impersonation, selectors, services
 from teams.decorators import team_permission
 from teams.exceptions import NotAMember, TeamRefusal
@@ -16,6 +17,7 @@ from teams.forms import RoleChoiceForm
 from .common import team_page
 
 
+@high_security("members")
 @team_permission("team.view")
 @require_GET
 def member_list(request: HttpRequest, team_id: int) -> HttpResponse:
@@ -61,6 +63,7 @@ def _refused(request, team_id, refused: TeamRefusal) -> HttpResponse:
     )
 
 
+@high_security("members")
 @team_permission("team.manage")
 @require_POST
 def member_change_role(request: HttpRequest, team_id: int, membership_id: int) -> HttpResponse:
@@ -80,6 +83,7 @@ def member_change_role(request: HttpRequest, team_id: int, membership_id: int) -
     return redirect("teams:members", team_id=team.pk)
 
 
+@high_security("members")
 @team_permission("team.manage")
 @require_POST
 def member_remove(request: HttpRequest, team_id: int, membership_id: int) -> HttpResponse:
@@ -115,6 +119,7 @@ def member_leave(request: HttpRequest, team_id: int) -> HttpResponse:
     return redirect("dashboard")
 
 
+@high_security("members")
 @team_permission(account_controls.PERMISSION)
 @require_POST
 def member_account(request: HttpRequest, team_id: int, membership_id: int) -> HttpResponse:

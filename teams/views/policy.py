@@ -5,6 +5,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.views.decorators.http import require_http_methods
 
+from security.stepup.decorators import high_security
 from teams import services
 from teams.decorators import team_owner
 from teams.forms import PolicyForm
@@ -12,6 +13,7 @@ from teams.forms import PolicyForm
 from .common import team_page
 
 
+@high_security("team_policy")
 @team_owner
 @require_http_methods(["GET", "POST"])
 def policy_edit(request: HttpRequest, team_id: int) -> HttpResponse:

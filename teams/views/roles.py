@@ -5,6 +5,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from security.stepup.decorators import high_security
 from teams import selectors, services
 from teams.decorators import team_permission
 from teams.exceptions import NotAMember, TeamRefusal
@@ -13,6 +14,7 @@ from teams.forms import RoleForm
 from .common import submit, team_page
 
 
+@high_security("roles")
 @team_permission("team.view")
 @require_GET
 def role_list(request: HttpRequest, team_id: int) -> HttpResponse:
@@ -35,6 +37,7 @@ def _role_form_page(request, form, role, status):
     )
 
 
+@high_security("roles")
 @team_permission("team.manage")
 @require_http_methods(["GET", "POST"])
 def role_create(request: HttpRequest, team_id: int) -> HttpResponse:
@@ -59,6 +62,7 @@ def role_create(request: HttpRequest, team_id: int) -> HttpResponse:
     return _role_form_page(request, form, None, status)
 
 
+@high_security("roles")
 @team_permission("team.manage")
 @require_http_methods(["GET", "POST"])
 def role_edit(request: HttpRequest, team_id: int, role_id: int) -> HttpResponse:
@@ -88,6 +92,7 @@ def role_edit(request: HttpRequest, team_id: int, role_id: int) -> HttpResponse:
     return _role_form_page(request, form, role, status)
 
 
+@high_security("roles")
 @team_permission("team.manage")
 @require_POST
 def role_delete(request: HttpRequest, team_id: int, role_id: int) -> HttpResponse:

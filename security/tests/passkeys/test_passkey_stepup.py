@@ -24,6 +24,7 @@ def signed_in(with_passkey):
     assert passwordless(client, with_passkey.authenticator).status_code == 302
     session = client.session
     session.pop("_stepup_at", None)
+    session.pop("_hs_verified_at", None)  # the passkey sign-in counted as a step-up
     session.save()
     return with_passkey
 
@@ -54,7 +55,10 @@ def test_a_passkey_steps_up_and_the_page_it_guarded_opens(signed_in):
     )
     assert client.get("/settings/security/passkeys/add/").status_code == 200
     event = AuditEvent.objects.filter(action="stepup").latest("pk")
-    assert event.outcome == "success" and event.metadata == {"factor": "passkey"}
+    assert event.outcome == "success" and event.metadata == {
+        "factor": "passkey",
+        "high_security_verified": True,
+    }
 
 
 def test_a_refused_passkey_step_up_is_audited_and_counted(signed_in):

@@ -209,7 +209,9 @@ def test_revoking_needs_a_recent_step_up(alice, password):
     other = browser("198.51.100.7", SAFARI_IPHONE)
     sign_in(other, alice, password)
     me = browser()
-    sign_in(me, alice, password)
+    # Signed in 20 minutes ago: the sign-in no longer counts as a step-up.
+    with time_machine.travel(timezone.now() - timedelta(minutes=20)):
+        sign_in(me, alice, password)
     target = _record_of(other)
 
     response = me.get(f"/settings/sessions/{target.pk}/revoke/")
@@ -227,6 +229,20 @@ def test_revoking_needs_a_recent_step_up(alice, password):
         assert page.status_code == 200
         traveller.shift(timedelta(minutes=16))
         assert me.get(f"/settings/sessions/{target.pk}/revoke/").status_code == 302
+
+
+def test_a_sign_in_within_15_minutes_counts_as_the_step_up(alice, password):
+    other = browser("198.51.100.7", SAFARI_IPHONE)
+    sign_in(other, alice, password)
+    me = browser()
+    with time_machine.travel(timezone.now(), tick=False) as traveller:
+        sign_in(me, alice, password)
+        target = _record_of(other)
+        assert me.get(f"/settings/sessions/{target.pk}/revoke/").status_code == 200
+        traveller.shift(timedelta(minutes=16))
+        response = me.get(f"/settings/sessions/{target.pk}/revoke/")
+        assert response.status_code == 302
+        assert response["Location"].startswith("/settings/sessions/confirm/?next=")
 
 
 def test_the_step_up_rotates_the_session_key_and_keeps_the_session_tracked(alice, password):
