@@ -173,3 +173,34 @@ def test_the_members_page_offers_the_controls_only_where_they_apply(client, acme
 
     body = signed_in(client, dave).get(members_url(acme)).content.decode()
     assert "teams:member_account" not in body and "/account/" not in body
+
+
+# --- The forced change and the team's own "finish this first" pages ----------------------
+
+
+def test_a_forced_change_comes_before_a_teams_2fa_enrollment_without_a_loop(client, acme, dave):
+    from accounts.models import User
+
+    acme.require_2fa = True
+    acme.save(update_fields=["require_2fa"])
+    User.objects.filter(pk=dave.pk).update(must_change_password=True)
+    client.force_login(dave)
+    response = client.get("/dashboard/")
+    assert response["Location"] == reverse("accounts:settings_password")
+    assert client.get(reverse("accounts:settings_password")).status_code == 200
+    # Enrollment is not reachable before the change either.
+    response = client.get(reverse("security:twofactor_enable"))
+    assert response["Location"] == reverse("accounts:settings_password")
+
+
+def test_a_forced_change_comes_before_the_team_choice_without_a_loop(client, olga):
+    from accounts.models import User
+    from teams.stages import CHOOSE_KEY
+
+    User.objects.filter(pk=olga.pk).update(must_change_password=True)
+    client.force_login(olga)
+    session = client.session
+    session[CHOOSE_KEY] = True
+    session.save()
+    assert client.get("/dashboard/")["Location"] == reverse("accounts:settings_password")
+    assert client.get(reverse("accounts:settings_password")).status_code == 200
