@@ -75,6 +75,7 @@ def test_an_owner_acts_as_a_developer_sees_the_banner_is_refused_2fa_and_ends_it
     # The banner is on every page; the Developer's 2FA page is out of reach.
     page.goto(f"{base}/settings/security/")
     expect(page.get_by_role("status", name="Impersonation")).to_be_visible()
+    expect(page.get_by_text("You are acting as Devon Developer: you can read")).to_be_visible()
     response = page.goto(f"{base}/settings/security/2fa/enable/")
     assert response is not None and response.status == 403
     expect(page.get_by_role("heading", name="Not while acting as someone else")).to_be_visible()

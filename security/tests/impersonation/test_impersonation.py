@@ -485,3 +485,18 @@ def test_the_hijack_permission_check_setting_decides(client, operator, bob, sett
     sign_in(client, operator)
     assert start(client, bob).status_code == 404
     assert acting_as(client) is None
+
+
+def test_the_session_stays_the_administrators(client, operator, bob):
+    """Nobody signs in as the user: no sign-in event or session of theirs, and the
+    administrator's tracked session carries on."""
+    from security.sessions.models import TrackedSession
+
+    sign_in(client, operator)
+    start(client, bob)
+    client.get(reverse("dashboard"))
+    assert not TrackedSession.objects.filter(user=bob).exists()
+    assert not AuditEvent.objects.filter(action="signin", user=bob).exists()
+    assert TrackedSession.objects.filter(user=operator, ended_at__isnull=True).count() == 1
+    client.post(END)
+    assert TrackedSession.objects.filter(user=operator, ended_at__isnull=True).count() == 1
