@@ -25,7 +25,7 @@ from security.blocking.decorators import block_exempt
 from security.devices import services as devices
 from security.exceptions import PasskeyRefused, ResendRefused
 from security.lockout import policy as lockout
-from security.lockout.axes import locked_response, refused_pending_response
+from security.lockout.axes import locked_message, locked_response, refused_pending_response
 from security.passkeys import ceremony, services as passkeys
 from security.passkeys.forms import CredentialForm
 from security.signin import pending, pipeline as signin
@@ -293,6 +293,9 @@ def passkey_signin_options(request: HttpRequest) -> HttpResponse:
         return JsonResponse({"error": "You are signed in already."}, status=400)
     if not ceremony.available():
         return JsonResponse({"error": "Passkeys are not available on this site."}, status=400)
+    lock = lockout.status(ip=client_ip(request), username=lockout.UNKNOWN_PASSKEY)
+    if lock.locked:
+        return JsonResponse({"error": locked_message(lock.seconds)}, status=429)
     return JsonResponse(passkeys.authenticate_begin(request=request, purpose="passwordless"))
 
 
@@ -317,6 +320,15 @@ def passkey_signin(request: HttpRequest) -> HttpResponse:
             messages.info(request, "The passkey prompt was closed or timed out.")
             return redirect("security:login")
         return _login_page(request, error="Your browser did not send a passkey. Please try again.")
+    # An answer that names no account has no account's counter: it counts on this
+    # address's counter of such answers (``UNKNOWN_PASSKEY``), as a typed name that is
+    # not an account does. Its slot is taken before anything is checked, so a burst
+    # cannot slip past the limit, and while it is locked no passwordless answer from
+    # this address is checked at all.
+    lock = lockout.acquire(request, ip=client_ip(request), username=lockout.UNKNOWN_PASSKEY)
+    if lock.locked:
+        passkeys.clear_ceremony(request)
+        return locked_response(request, lock)
     try:
         credential = passkeys.authenticate_complete(
             request=request, purpose="passwordless", data=answer.cleaned_data["credential"]
@@ -324,10 +336,16 @@ def passkey_signin(request: HttpRequest) -> HttpResponse:
     except PasskeyRefused as refusal:
         passkeys.record_refusal(request=request, refusal=refusal, ceremony="passwordless")
         if refusal.user is not None:
-            lock = lockout.record_failure(request, login=refusal.user.get_username())
-            if lock.locked:
-                return locked_response(request, lock)
+            # The credential is an account's: the failure counts on the owner's counter.
+            lockout.release(request)
+            login = refusal.user.get_username()
+        else:
+            login = lockout.UNKNOWN_PASSKEY
+        lock = lockout.record_failure(request, login=login)
+        if lock.locked:
+            return locked_response(request, lock)
         return _login_page(request, error=refusal.message)
+    lockout.release(request)
     user = credential.user
     lock = lockout.status_for(request, user.get_username())
     if lock.locked:
