@@ -108,11 +108,28 @@ def login_view(request: HttpRequest) -> HttpResponse:
         form.add_error(None, LOGIN_FAILED)
     # A refused sign-in (unknown user, wrong password, unverified address alike) is a 400,
     # as every form of the panel answers bad input: the same status and body for each.
+    return _render_login(request, form, status=400 if form.is_bound else 200)
+
+
+def _render_login(
+    request: HttpRequest, form: LoginForm, *, status: int, passkey_error: str = ""
+) -> HttpResponse:
+    """The sign-in page. Where passkeys work, the username field also offers them in the
+    browser's autofill (``autocomplete="username webauthn"``: the passkey script's
+    conditional request, its challenge refreshed before ``CEREMONY_SECONDS`` end)."""
+    available = ceremony.available()
+    if available:
+        form.fields["username"].widget.attrs["autocomplete"] = "username webauthn"
     return render(
         request,
         "security/signin/login.html",
-        {"form": form, "passkeys_available": ceremony.available()},
-        status=400 if form.is_bound else 200,
+        {
+            "form": form,
+            "passkeys_available": available,
+            "passkey_error": passkey_error,
+            "passkey_challenge_seconds": passkeys.CEREMONY_SECONDS,
+        },
+        status=status,
     )
 
 
@@ -269,12 +286,7 @@ def twofactor_passkey_options(request: HttpRequest) -> HttpResponse:
 
 
 def _login_page(request: HttpRequest, *, error: str, status: int = 400) -> HttpResponse:
-    return render(
-        request,
-        "security/signin/login.html",
-        {"form": LoginForm(), "passkeys_available": ceremony.available(), "passkey_error": error},
-        status=status,
-    )
+    return _render_login(request, LoginForm(), status=status, passkey_error=error)
 
 
 @login_not_required

@@ -5,6 +5,7 @@ audited, never a 500."""
 from __future__ import annotations
 
 import json
+import re
 from datetime import timedelta
 
 import pytest
@@ -428,3 +429,60 @@ def test_the_failed_attempts_page_counts_refused_passwordless_answers_by_address
     assert {"ip": "203.0.113.74", "failures": 2} in [
         {"ip": row["ip"], "failures": row["failures"]} for row in failures_by_ip(since)
     ]
+
+
+# --- The browser's autofill of passkeys (conditional mediation): the server's side -------
+
+
+def test_the_sign_in_page_asks_the_browser_to_offer_passkeys_in_the_username_field(client):
+    page = client.get("/auth/login/").content.decode()
+    assert 'autocomplete="username webauthn"' in page
+    form = re.search(r'<form [^>]*data-passkey-form="signin"[^>]*>', page).group(0)
+    assert 'data-autofill="#id_username"' in form
+    assert 'data-challenge-seconds="300"' in form
+    # The only script is the static file (the CSP allows no inline script); without
+    # it the password form is the same form.
+    assert re.findall(r"<script[^>]*>", page) == [
+        '<script src="/static/panel/js/passkeys.js" defer>'
+    ]
+    refused = client.post("/auth/login/", {"username": "nobody", "password": "wrong"})
+    assert 'autocomplete="username webauthn"' in refused.content.decode()
+
+
+def test_without_passkeys_the_username_field_offers_none(client, settings):
+    settings.SITE_URL = "http://127.0.0.1:8000"
+    page = client.get("/auth/login/").content.decode()
+    assert 'autocomplete="username"' in page and "webauthn" not in page
+    assert "<script" not in page
+
+
+def test_an_autofill_challenge_is_refused_after_five_minutes(with_passkey):
+    client = browser("203.0.113.75")
+    with time_machine.travel(timezone.now(), tick=False) as traveller:
+        answer = with_passkey.authenticator.get(options(client, SITE_OPTIONS))
+        traveller.shift(5 * 60 + 1)
+        response = client.post("/auth/passkey/", {"credential": json.dumps(answer)})
+    assert response.status_code == 400 and not signed_in(client)
+    assert "expired" in response.content.decode()
+    assert AuditEvent.objects.get(action="passkey_failed").metadata["reason"] == "no_challenge"
+    assert unknown_passkey_failures("203.0.113.75") == 1
+
+
+def test_a_refreshed_autofill_challenge_replaces_the_waiting_one(with_passkey):
+    """The page asks again before five minutes: the first challenge is then worth
+    nothing, and the new one signs in."""
+    client = with_passkey.client
+    with time_machine.travel(timezone.now(), tick=False) as traveller:
+        first = options(client, SITE_OPTIONS)
+        traveller.shift(4 * 60 + 30)
+        second = options(client, SITE_OPTIONS)
+        assert second["challenge"] != first["challenge"]
+        traveller.shift(4 * 60)
+        answer = with_passkey.authenticator.get(second)
+        response = client.post("/auth/passkey/", {"credential": json.dumps(answer)})
+        assert response.status_code == 302 and response["Location"] == "/dashboard/"
+        client.post("/auth/logout/")
+        stale = with_passkey.authenticator.get(first)
+        options(client, SITE_OPTIONS)
+        response = client.post("/auth/passkey/", {"credential": json.dumps(stale)})
+    assert response.status_code == 400 and not signed_in(client)
