@@ -293,14 +293,17 @@ def _login_page(request: HttpRequest, *, error: str, status: int = 400) -> HttpR
 @require_POST
 @ratelimit(
     key=ratelimits.ip_key,
-    rate=ratelimits.PASSKEY_SIGNIN_PER_IP,
+    rate=ratelimits.PASSKEY_SIGNIN_OPTIONS_PER_IP,
     method="POST",
-    group="passkey-signin",
+    group="passkey-signin-options",
     block=True,
 )
 def passkey_signin_options(request: HttpRequest) -> HttpResponse:
     """JSON: the options of a passwordless ``navigator.credentials.get()``: no user is
-    named (discoverable credentials), user verification required."""
+    named (discoverable credentials), user verification required. The sign-in page's
+    script asks on load (the browser's autofill of passkeys) and again before the
+    challenge's five minutes end; the button asks for its own. Each replaces the last:
+    the session keeps one challenge, used once."""
     if request.user.is_authenticated:
         return JsonResponse({"error": "You are signed in already."}, status=400)
     if not ceremony.available():

@@ -367,3 +367,31 @@ def test_a_sign_in_page_left_open_gets_a_fresh_challenge_before_the_old_one_expi
         page.evaluate("window.__pickPasskey()")
         expect(page).to_have_url(base + "/dashboard/")
     assert not AuditEvent.objects.filter(action="passkey_failed").exists()
+
+
+def test_a_password_posted_while_the_autofill_challenge_is_on_its_way_waits_for_it(
+    held_autofill, page: Page, base: str, user_factory, password
+):
+    """The challenge's response may start the visitor's session: a password posted
+    before it arrives would race it, and the later Set-Cookie (the anonymous session)
+    could win. The form waits for it."""
+    user_factory("dana", email="dana@example.com")
+    held = []
+    page.route("**/auth/passkey/options/", lambda route: held.append(route))
+    posted = []
+    page.on(
+        "request",
+        lambda request: posted.append(request.url) if request.method == "POST" else None,
+    )
+    page.goto(base + "/auth/login/")
+    while not held:
+        page.wait_for_timeout(50)
+    page.get_by_label("Email or username").fill("dana")
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Sign in", exact=True).click()
+    page.wait_for_timeout(500)
+    assert posted == [base + "/auth/passkey/options/"]  # the password waits
+    held[0].continue_()
+    expect(page).to_have_url(base + "/dashboard/")
+    assert posted == [base + "/auth/passkey/options/", base + "/auth/login/"]
+    expect(page.get_by_role("heading", name="Welcome, Dana")).to_be_visible()

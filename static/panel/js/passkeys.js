@@ -117,6 +117,7 @@
     var refreshAfter = Math.max(lifetime - 30, 15) * 1000;
     var controller = null;
     var loading = Promise.resolve();
+    var inFlight = false;
     var fetchedAt = 0;
     var timer = null;
     var stopped = false;
@@ -126,8 +127,9 @@
       var mine = new AbortController();
       controller = mine;
       form.setAttribute("data-autofill-state", "loading");
+      inFlight = true;
       var options = fetchOptions(form);
-      loading = options.then(function () {}, function () {});
+      loading = options.then(function () {}, function () {}).then(function () { inFlight = false; });
       options.then(function (options) {
         if (mine.signal.aborted) { return null; }
         fetchedAt = Date.now();
@@ -161,6 +163,18 @@
       clearTimeout(timer);
       if (controller) { controller.abort(); }
       return loading;
+    }
+
+    // The options response may start the visitor's session (it keeps the challenge): a
+    // password posted while it is on its way must wait for it, or the two responses
+    // could each set a session cookie and the later one, the anonymous one, would win.
+    if (field.form) {
+      field.form.addEventListener("submit", function (event) {
+        if (!inFlight) { stop(); return; }
+        event.preventDefault();
+        var waited = new Promise(function (resolve) { setTimeout(resolve, 3000); });
+        Promise.race([stop(), waited]).then(function () { field.form.submit(); });
+      });
     }
 
     document.addEventListener("visibilitychange", function () {
