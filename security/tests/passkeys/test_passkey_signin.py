@@ -222,11 +222,13 @@ def test_a_challenge_is_used_once_even_when_the_answer_was_refused(with_passkey,
     challenge = options(client, "/auth/2fa/passkey/options/")
     bad = with_passkey.authenticator.get(challenge, origin="https://evil.example")
     client.post("/auth/2fa/", {"method": "passkey", "credential": json.dumps(bad)})
+    assert failures("alice") == 1
     good = with_passkey.authenticator.get(challenge)
     response = client.post("/auth/2fa/", {"method": "passkey", "credential": json.dumps(good)})
     assert response.status_code == 400 and not signed_in(client)
     event = AuditEvent.objects.filter(action="2fa_failed").latest("pk")
     assert event.metadata["reason"] == "no_challenge"
+    assert failures("alice") == 2  # the replayed challenge is counted too
 
 
 def test_the_challenge_expires_with_the_pending_sign_in(with_passkey, password):
@@ -293,6 +295,20 @@ def test_a_bad_passwordless_answer_is_refused_counted_on_the_owner_and_audited(
     assert event.metadata == {"ceremony": "passwordless", "reason": reason}
 
 
+def test_a_tampered_passwordless_answer_is_refused_counted_on_the_owner_and_audited(
+    with_passkey,
+):
+    client = browser("203.0.113.66")
+    answer = _tampered(with_passkey.authenticator.get(options(client, SITE_OPTIONS)))
+    response = client.post("/auth/passkey/", {"credential": json.dumps(answer)})
+    assert response.status_code == 400 and not signed_in(client)
+    assert 'role="alert"' in response.content.decode()
+    assert failures("alice") == 1
+    event = AuditEvent.objects.get(action="passkey_failed")
+    assert event.user == with_passkey.user
+    assert event.metadata == {"ceremony": "passwordless", "reason": "invalid"}
+
+
 def test_a_passwordless_answer_whose_user_handle_is_not_the_owner_is_refused(with_passkey):
     with_passkey.authenticator.user_handle = b"someone else"
     client = browser("203.0.113.63")
@@ -328,9 +344,12 @@ def test_a_replayed_passwordless_answer_is_refused(with_passkey):
     client.post("/auth/logout/")
     again = client.post("/auth/passkey/", {"credential": json.dumps(answer)})
     assert again.status_code == 400 and not signed_in(client)
+    # No challenge is waiting: nothing names an account, the address's counter counts it.
+    assert unknown_passkey_failures("203.0.113.9") == 1 and failures("alice") == 0
     options(client, "/auth/passkey/options/")  # a new challenge does not make it valid
     again = client.post("/auth/passkey/", {"credential": json.dumps(answer)})
     assert again.status_code == 400 and not signed_in(client)
+    assert failures("alice") == 1  # now checked against alice's passkey: hers
     reasons = list(
         AuditEvent.objects.filter(action__in=["passkey_failed", "passkey_counter_regressed"])
         .order_by("pk")
