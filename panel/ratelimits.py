@@ -30,6 +30,9 @@ TWO_FACTOR_MANAGE_PER_USER = "20/m"
 STEPUP_PER_USER = "10/m"
 PASSKEY_MANAGE_PER_USER = "20/m"
 PASSKEY_SIGNIN_PER_IP = "30/m"
+# Passwordless challenges: every sign-in page asks for one (the autofill of passkeys),
+# and again every 4.5 minutes while it stays open; counted apart from the answers.
+PASSKEY_SIGNIN_OPTIONS_PER_IP = "60/m"
 # The emailed new-device code: resends per sign-in and per address.
 DEVICE_CODE_RESEND_PER_USER = "3/10m"
 DEVICE_CODE_RESEND_PER_IP = "10/10m"

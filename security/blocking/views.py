@@ -64,8 +64,16 @@ def blocked_response(request: HttpRequest) -> HttpResponse:
 
 
 def _failures(since):
+    # A refused passwordless passkey is a failed sign-in too (at the 2FA step the
+    # refusal is also a 2fa_failed event, counted once above).
     return AuditEvent.objects.filter(
-        action__in=FAILURE_ACTIONS, outcome=AuditEvent.Outcome.FAILURE, created_at__gte=since
+        Q(action__in=FAILURE_ACTIONS)
+        | Q(
+            action__in=(Action.PASSKEY_FAILED, Action.PASSKEY_COUNTER_REGRESSED),
+            metadata__ceremony="passwordless",
+        ),
+        outcome=AuditEvent.Outcome.FAILURE,
+        created_at__gte=since,
     )
 
 

@@ -55,6 +55,14 @@ DURATIONS = (timedelta(seconds=60), timedelta(minutes=5), timedelta(hours=1))
 REPEAT_WINDOW = timedelta(hours=24)
 
 
+# The counter of passwordless passkey attempts that name no account (an unknown
+# credential, an expired or replayed challenge, a malformed answer): one per address,
+# as a typed name that is not an account has its own. A space and parentheses make it a
+# name no account can have (usernames are letters, digits and @.+-_), so it never
+# counts on, or locks, a real account.
+UNKNOWN_PASSKEY = "(unknown passkey)"
+
+
 def hard_limit() -> int:
     return int(getattr(settings, "LOCKOUT_ACCOUNT_HARD_LIMIT", 100))
 

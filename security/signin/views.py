@@ -26,7 +26,7 @@ from security.blocking.decorators import block_exempt
 from security.devices import services as devices
 from security.exceptions import PasskeyRefused, ResendRefused
 from security.lockout import policy as lockout
-from security.lockout.axes import locked_response, refused_pending_response
+from security.lockout.axes import locked_message, locked_response, refused_pending_response
 from security.passkeys import ceremony, services as passkeys
 from security.passkeys.forms import CredentialForm
 from security.signin import pending, pipeline as signin
@@ -112,11 +112,28 @@ def login_view(request: HttpRequest) -> HttpResponse:
         form.add_error(None, DISABLED_MESSAGE if disabled is not None else LOGIN_FAILED)
     # A refused sign-in (unknown user, wrong password, unverified address alike) is a 400,
     # as every form of the panel answers bad input: the same status and body for each.
+    return _render_login(request, form, status=400 if form.is_bound else 200)
+
+
+def _render_login(
+    request: HttpRequest, form: LoginForm, *, status: int, passkey_error: str = ""
+) -> HttpResponse:
+    """The sign-in page. Where passkeys work, the username field also offers them in the
+    browser's autofill (``autocomplete="username webauthn"``: the passkey script's
+    conditional request, its challenge refreshed before ``CEREMONY_SECONDS`` end)."""
+    available = ceremony.available()
+    if available:
+        form.fields["username"].widget.attrs["autocomplete"] = "username webauthn"
     return render(
         request,
         "security/signin/login.html",
-        {"form": form, "passkeys_available": ceremony.available()},
-        status=400 if form.is_bound else 200,
+        {
+            "form": form,
+            "passkeys_available": available,
+            "passkey_error": passkey_error,
+            "passkey_challenge_seconds": passkeys.CEREMONY_SECONDS,
+        },
+        status=status,
     )
 
 
@@ -273,30 +290,31 @@ def twofactor_passkey_options(request: HttpRequest) -> HttpResponse:
 
 
 def _login_page(request: HttpRequest, *, error: str, status: int = 400) -> HttpResponse:
-    return render(
-        request,
-        "security/signin/login.html",
-        {"form": LoginForm(), "passkeys_available": ceremony.available(), "passkey_error": error},
-        status=status,
-    )
+    return _render_login(request, LoginForm(), status=status, passkey_error=error)
 
 
 @login_not_required
 @require_POST
 @ratelimit(
     key=ratelimits.ip_key,
-    rate=ratelimits.PASSKEY_SIGNIN_PER_IP,
+    rate=ratelimits.PASSKEY_SIGNIN_OPTIONS_PER_IP,
     method="POST",
-    group="passkey-signin",
+    group="passkey-signin-options",
     block=True,
 )
 def passkey_signin_options(request: HttpRequest) -> HttpResponse:
     """JSON: the options of a passwordless ``navigator.credentials.get()``: no user is
-    named (discoverable credentials), user verification required."""
+    named (discoverable credentials), user verification required. The sign-in page's
+    script asks on load (the browser's autofill of passkeys) and again before the
+    challenge's five minutes end; the button asks for its own. Each replaces the last:
+    the session keeps one challenge, used once."""
     if request.user.is_authenticated:
         return JsonResponse({"error": "You are signed in already."}, status=400)
     if not ceremony.available():
         return JsonResponse({"error": "Passkeys are not available on this site."}, status=400)
+    lock = lockout.status(ip=client_ip(request), username=lockout.UNKNOWN_PASSKEY)
+    if lock.locked:
+        return JsonResponse({"error": locked_message(lock.seconds)}, status=429)
     return JsonResponse(passkeys.authenticate_begin(request=request, purpose="passwordless"))
 
 
@@ -321,6 +339,15 @@ def passkey_signin(request: HttpRequest) -> HttpResponse:
             messages.info(request, "The passkey prompt was closed or timed out.")
             return redirect("security:login")
         return _login_page(request, error="Your browser did not send a passkey. Please try again.")
+    # An answer that names no account has no account's counter: it counts on this
+    # address's counter of such answers (``UNKNOWN_PASSKEY``), as a typed name that is
+    # not an account does. Its slot is taken before anything is checked, so a burst
+    # cannot slip past the limit, and while it is locked no passwordless answer from
+    # this address is checked at all.
+    lock = lockout.acquire(request, ip=client_ip(request), username=lockout.UNKNOWN_PASSKEY)
+    if lock.locked:
+        passkeys.clear_ceremony(request)
+        return locked_response(request, lock)
     try:
         credential = passkeys.authenticate_complete(
             request=request, purpose="passwordless", data=answer.cleaned_data["credential"]
@@ -328,10 +355,16 @@ def passkey_signin(request: HttpRequest) -> HttpResponse:
     except PasskeyRefused as refusal:
         passkeys.record_refusal(request=request, refusal=refusal, ceremony="passwordless")
         if refusal.user is not None:
-            lock = lockout.record_failure(request, login=refusal.user.get_username())
-            if lock.locked:
-                return locked_response(request, lock)
+            # The credential is an account's: the failure counts on the owner's counter.
+            lockout.release(request)
+            login = refusal.user.get_username()
+        else:
+            login = lockout.UNKNOWN_PASSKEY
+        lock = lockout.record_failure(request, login=login)
+        if lock.locked:
+            return locked_response(request, lock)
         return _login_page(request, error=refusal.message)
+    lockout.release(request)
     user = credential.user
     lock = lockout.status_for(request, user.get_username())
     if lock.locked:

@@ -59,6 +59,63 @@ def authenticator(page: Page):
     return cdp, added["authenticatorId"]
 
 
+# Chromium's virtual authenticator answers an autofill (conditional mediation) request at
+# once: with the site's passkey if it holds one, else with a refusal. No person is
+# asked; the autofill list in the username field is never shown headless. To let a test
+# see what a real browser does while the person has not yet picked a passkey (the
+# request waits), this script holds every conditional request, as a browser with its
+# list not yet opened does, and ``window.__pickPasskey()`` plays the person picking the
+# passkey: the held request's own options go to the virtual authenticator. What the
+# page's script did (each conditional request with its challenge, each abort, each
+# prompt and whether a conditional request was still waiting) is logged in
+# sessionStorage, so it survives the form's post.
+HOLD_AUTOFILL = """
+(() => {
+  const real = navigator.credentials.get.bind(navigator.credentials);
+  const log = (entry) => {
+    const all = JSON.parse(sessionStorage.getItem("passkeyLog") || "[]");
+    all.push(entry);
+    sessionStorage.setItem("passkeyLog", JSON.stringify(all));
+  };
+  let held = null;
+  navigator.credentials.get = function (options) {
+    if (options && options.mediation === "conditional") {
+      const bytes = new Uint8Array(options.publicKey.challenge);
+      const challenge = btoa(String.fromCharCode.apply(null, bytes));
+      log({ kind: "conditional", challenge: challenge });
+      return new Promise((resolve, reject) => {
+        const mine = { waiting: true, challenge: challenge };
+        held = mine;
+        options.signal.addEventListener("abort", () => {
+          mine.waiting = false;
+          log({ kind: "abort", challenge: challenge });
+          reject(new DOMException("The request was aborted.", "AbortError"));
+        });
+        mine.pick = () => {
+          mine.waiting = false;
+          return real({ publicKey: options.publicKey }).then(resolve, reject);
+        };
+      });
+    }
+    log({ kind: "prompt", conditionalWaiting: !!(held && held.waiting) });
+    return real(options);
+  };
+  window.__pickPasskey = () => held.pick();
+})();
+"""
+
+
+def passkey_log(page: Page) -> list[dict]:
+    return page.evaluate("JSON.parse(sessionStorage.getItem('passkeyLog') || '[]')")
+
+
+@pytest.fixture
+def held_autofill(page: Page) -> Page:
+    """The page's autofill requests wait for ``window.__pickPasskey()``."""
+    page.add_init_script(HOLD_AUTOFILL)
+    return page
+
+
 def sign_in_with_password(page: Page, base: str, login: str, password: str) -> None:
     page.goto(base + "/auth/login/")
     page.get_by_label("Email or username").fill(login)
@@ -84,7 +141,7 @@ def add_passkey(page: Page, base: str, password: str, name: str) -> None:
 
 
 def test_a_person_adds_a_passkey_signs_in_with_it_twice_and_removes_it(
-    page: Page, base: str, authenticator, user_factory, password
+    held_autofill, page: Page, base: str, authenticator, user_factory, password
 ):
     cdp, authenticator_id = authenticator
     user_factory("dana", email="dana@example.com", full_name="Dana Reyes")
@@ -159,7 +216,7 @@ def _unregistered_credential(rp_id: str) -> dict:
 
 
 def test_an_authenticator_that_was_never_registered_is_refused(
-    page: Page, base: str, authenticator, user_factory, password
+    held_autofill, page: Page, base: str, authenticator, user_factory, password
 ):
     cdp, first = authenticator
     user_factory("dana", email="dana@example.com")
@@ -195,3 +252,148 @@ def test_an_authenticator_that_was_never_registered_is_refused(
     expect(page.get_by_role("alert")).to_contain_text("closed or timed out")
     expect(page.get_by_role("button", name="Use your passkey")).to_be_visible()
     assert not Lockout.objects.filter(username="dana", failures__gt=1).exists()
+
+
+# --- The browser's autofill of passkeys (conditional mediation) -------------------------
+
+
+def options_requests(page: Page) -> list[str]:
+    seen: list[str] = []
+    page.on(
+        "request",
+        lambda request: (
+            seen.append(request.url) if request.url.endswith("/auth/passkey/options/") else None
+        ),
+    )
+    return seen
+
+
+def dana_with_a_passkey(page: Page, base: str, user_factory, password) -> None:
+    user_factory("dana", email="dana@example.com")
+    sign_in_with_password(page, base, "dana", password)
+    add_passkey(page, base, password, "Phone")
+
+
+def test_chromium_answers_the_autofill_request_and_the_passkey_signs_in(
+    page: Page, base: str, authenticator, user_factory, password
+):
+    """No stand-in: Chromium's own conditional mediation with its virtual authenticator,
+    which answers at once (as if the person picked the passkey from the list)."""
+    dana_with_a_passkey(page, base, user_factory, password)
+    fetched = options_requests(page)
+    # Signing out lands on the sign-in page; its script asks for the autofill, the
+    # browser answers with the passkey, and the form posts it. No button is pressed.
+    page.locator("details.usermenu > summary").click()
+    page.get_by_role("button", name="Sign out").click()
+    expect(page).to_have_url(base + "/dashboard/")
+    assert len(fetched) == 1
+    events = list(AuditEvent.objects.order_by("pk").values_list("action", "outcome", "metadata"))[
+        -2:
+    ]
+    assert events == [("signout", "success", {}), ("signin", "success", {"method": "passkey"})]
+
+
+def test_the_username_field_offers_the_passkey_and_picking_it_signs_in(
+    held_autofill, page: Page, base: str, authenticator, user_factory, password
+):
+    dana_with_a_passkey(page, base, user_factory, password)
+    sign_out(page)
+    username = page.get_by_label("Email or username")
+    expect(username).to_have_attribute("autocomplete", "username webauthn")
+    form = page.locator("form[data-passkey-form=signin]")
+    expect(form).to_have_attribute("data-autofill-state", "waiting")
+    shot(page, "passkey_login_autofill")
+    log = passkey_log(page)
+    assert [entry["kind"] for entry in log] == ["conditional"]
+    # The person picks the passkey in the username field's list.
+    username.click()
+    page.evaluate("window.__pickPasskey()")
+    expect(page).to_have_url(base + "/dashboard/")
+    assert AuditEvent.objects.filter(
+        action="signin", outcome="success", metadata__method="passkey"
+    ).exists()
+
+
+def test_the_button_aborts_the_waiting_autofill_request_before_its_own_prompt(
+    held_autofill, page: Page, base: str, authenticator, user_factory, password
+):
+    dana_with_a_passkey(page, base, user_factory, password)
+    sign_out(page)
+    expect(page.locator("form[data-passkey-form=signin]")).to_have_attribute(
+        "data-autofill-state", "waiting"
+    )
+    fetched = options_requests(page)
+    page.get_by_role("button", name="Sign in with a passkey").click()
+    expect(page).to_have_url(base + "/dashboard/")
+    log = passkey_log(page)
+    assert [entry["kind"] for entry in log] == ["conditional", "abort", "prompt"]
+    assert log[2]["conditionalWaiting"] is False
+    assert len(fetched) == 1  # the button's own challenge
+
+
+def test_a_sign_in_page_left_open_gets_a_fresh_challenge_before_the_old_one_expires(
+    held_autofill, page: Page, base: str, authenticator, user_factory, password
+):
+    """The server refuses a challenge older than five minutes; the page starts its
+    autofill request again before that (the page's clock is Playwright's, the server's
+    time-machine's), so a passkey picked after ten minutes still signs in."""
+    dana_with_a_passkey(page, base, user_factory, password)
+    sign_out(page)
+    page.clock.install()
+    page.evaluate("sessionStorage.removeItem('passkeyLog')")
+    with time_machine.travel(timezone.now(), tick=True) as traveller:
+        page.reload()
+        form = page.locator("form[data-passkey-form=signin]")
+        expect(form).to_have_attribute("data-autofill-state", "waiting")
+        # Each refresh aborts the waiting request and starts one with a new challenge.
+        for entries in (3, 5):
+            traveller.shift(4 * 60 + 31)
+            page.clock.run_for("04:31")
+            page.wait_for_function(
+                "n => JSON.parse(sessionStorage.getItem('passkeyLog') || '[]').length >= n",
+                arg=entries,
+                polling=100,
+            )
+            expect(form).to_have_attribute("data-autofill-state", "waiting")
+        traveller.shift(60)
+        page.clock.run_for("01:00")
+        log = passkey_log(page)
+        assert [entry["kind"] for entry in log] == [
+            "conditional",
+            "abort",
+            "conditional",
+            "abort",
+            "conditional",
+        ]
+        assert len({entry["challenge"] for entry in log}) == 3
+        page.evaluate("window.__pickPasskey()")
+        expect(page).to_have_url(base + "/dashboard/")
+    assert not AuditEvent.objects.filter(action="passkey_failed").exists()
+
+
+def test_a_password_posted_while_the_autofill_challenge_is_on_its_way_waits_for_it(
+    held_autofill, page: Page, base: str, user_factory, password
+):
+    """The challenge's response may start the visitor's session: a password posted
+    before it arrives would race it, and the later Set-Cookie (the anonymous session)
+    could win. The form waits for it."""
+    user_factory("dana", email="dana@example.com")
+    held = []
+    page.route("**/auth/passkey/options/", lambda route: held.append(route))
+    posted = []
+    page.on(
+        "request",
+        lambda request: posted.append(request.url) if request.method == "POST" else None,
+    )
+    page.goto(base + "/auth/login/")
+    while not held:
+        page.wait_for_timeout(50)
+    page.get_by_label("Email or username").fill("dana")
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Sign in", exact=True).click()
+    page.wait_for_timeout(500)
+    assert posted == [base + "/auth/passkey/options/"]  # the password waits
+    held[0].continue_()
+    expect(page).to_have_url(base + "/dashboard/")
+    assert posted == [base + "/auth/passkey/options/", base + "/auth/login/"]
+    expect(page.get_by_role("heading", name="Welcome, Dana")).to_be_visible()

@@ -5,6 +5,8 @@ audited, never a 500."""
 from __future__ import annotations
 
 import json
+import re
+from datetime import timedelta
 
 import pytest
 import time_machine
@@ -14,6 +16,9 @@ from django_otp_webauthn.models import WebAuthnCredential
 
 from accounts.models import User
 from audit.models import AuditEvent
+from security.blocking.views import failures_by_ip
+from security.lockout import policy as lockout
+from security.lockout.models import Lockout
 from security.models import TrackedSession
 from security.tests.helpers import browser, sign_in
 from security.tests.passkeys.authenticator import SoftAuthenticator
@@ -26,6 +31,8 @@ from security.tests.passkeys.conftest import (
 )
 
 pytestmark = pytest.mark.django_db
+
+SITE_OPTIONS = "/auth/passkey/options/"
 
 
 def failures(username: str) -> int:
@@ -215,11 +222,13 @@ def test_a_challenge_is_used_once_even_when_the_answer_was_refused(with_passkey,
     challenge = options(client, "/auth/2fa/passkey/options/")
     bad = with_passkey.authenticator.get(challenge, origin="https://evil.example")
     client.post("/auth/2fa/", {"method": "passkey", "credential": json.dumps(bad)})
+    assert failures("alice") == 1
     good = with_passkey.authenticator.get(challenge)
     response = client.post("/auth/2fa/", {"method": "passkey", "credential": json.dumps(good)})
     assert response.status_code == 400 and not signed_in(client)
     event = AuditEvent.objects.filter(action="2fa_failed").latest("pk")
     assert event.metadata["reason"] == "no_challenge"
+    assert failures("alice") == 2  # the replayed challenge is counted too
 
 
 def test_the_challenge_expires_with_the_pending_sign_in(with_passkey, password):
@@ -286,6 +295,20 @@ def test_a_bad_passwordless_answer_is_refused_counted_on_the_owner_and_audited(
     assert event.metadata == {"ceremony": "passwordless", "reason": reason}
 
 
+def test_a_tampered_passwordless_answer_is_refused_counted_on_the_owner_and_audited(
+    with_passkey,
+):
+    client = browser("203.0.113.66")
+    answer = _tampered(with_passkey.authenticator.get(options(client, SITE_OPTIONS)))
+    response = client.post("/auth/passkey/", {"credential": json.dumps(answer)})
+    assert response.status_code == 400 and not signed_in(client)
+    assert 'role="alert"' in response.content.decode()
+    assert failures("alice") == 1
+    event = AuditEvent.objects.get(action="passkey_failed")
+    assert event.user == with_passkey.user
+    assert event.metadata == {"ceremony": "passwordless", "reason": "invalid"}
+
+
 def test_a_passwordless_answer_whose_user_handle_is_not_the_owner_is_refused(with_passkey):
     with_passkey.authenticator.user_handle = b"someone else"
     client = browser("203.0.113.63")
@@ -321,12 +344,164 @@ def test_a_replayed_passwordless_answer_is_refused(with_passkey):
     client.post("/auth/logout/")
     again = client.post("/auth/passkey/", {"credential": json.dumps(answer)})
     assert again.status_code == 400 and not signed_in(client)
+    # No challenge is waiting: nothing names an account, the address's counter counts it.
+    assert unknown_passkey_failures("203.0.113.9") == 1 and failures("alice") == 0
     options(client, "/auth/passkey/options/")  # a new challenge does not make it valid
     again = client.post("/auth/passkey/", {"credential": json.dumps(answer)})
     assert again.status_code == 400 and not signed_in(client)
+    assert failures("alice") == 1  # now checked against alice's passkey: hers
     reasons = list(
         AuditEvent.objects.filter(action__in=["passkey_failed", "passkey_counter_regressed"])
         .order_by("pk")
         .values_list("metadata__reason", flat=True)
     )
     assert reasons == ["no_challenge", "invalid"]
+
+
+# --- Passwordless answers that name no account: the address's own counter --------------
+
+
+def unknown_passkey_failures(ip: str) -> int:
+    row = Lockout.objects.filter(ip=ip, username=lockout.UNKNOWN_PASSKEY).first()
+    return row.failures if row else 0
+
+
+def test_unknown_passkeys_from_one_address_lock_that_address_out_of_passwordless_sign_in(
+    with_passkey, password, settings
+):
+    client = browser("203.0.113.70")
+    # Another browser at that address got a challenge before the lock.
+    neighbour = browser("203.0.113.70")
+    answer = with_passkey.authenticator.get(options(neighbour, SITE_OPTIONS))
+    for attempt in range(1, settings.AXES_FAILURE_LIMIT):
+        response = passwordless(client, SoftAuthenticator(origin=SITE))
+        assert response.status_code == 400 and not signed_in(client)
+        assert unknown_passkey_failures("203.0.113.70") == attempt
+    response = passwordless(client, SoftAuthenticator(origin=SITE))
+    assert response.status_code == 429 and "Retry-After" in response
+    lock = AuditEvent.objects.get(action="lockout")
+    assert lock.user is None and lock.metadata["locked_ip"] == "203.0.113.70"
+    assert "login" not in lock.metadata  # only the keyed hash of a name that is no account
+    # While it is locked, that address gets no challenge and no answer is checked, not
+    # even a registered passkey's (nothing is counted on its owner either).
+    refused = client.post("/auth/passkey/options/")
+    assert refused.status_code == 429 and "Too many failed attempts" in refused.json()["error"]
+    response = neighbour.post("/auth/passkey/", {"credential": json.dumps(answer)})
+    assert response.status_code == 429 and not signed_in(neighbour)
+    assert failures("alice") == 0
+    assert not AuditEvent.objects.filter(user=with_passkey.user, outcome="failure").exists()
+    # No account is locked: the password works from there, the passkey from elsewhere.
+    assert sign_in(browser("203.0.113.70"), with_passkey.user, password).status_code == 302
+    elsewhere = with_passkey.client
+    assert passwordless(elsewhere, with_passkey.authenticator)["Location"] == "/dashboard/"
+
+
+def test_the_lock_on_unknown_passkeys_ends_and_the_address_can_try_again(with_passkey, settings):
+    client = with_passkey.client
+    with time_machine.travel(timezone.now(), tick=False) as traveller:
+        for _ in range(settings.AXES_FAILURE_LIMIT):
+            response = passwordless(client, SoftAuthenticator(origin=SITE))
+        assert response.status_code == 429
+        traveller.shift(61)
+        assert passwordless(client, with_passkey.authenticator)["Location"] == "/dashboard/"
+
+
+@pytest.mark.parametrize(
+    "answer",
+    ["no_challenge", "malformed", "unknown_credential"],
+)
+def test_a_passwordless_refusal_that_names_no_account_counts_on_the_address(with_passkey, answer):
+    client = browser("203.0.113.71")
+    if answer == "no_challenge":
+        # An answer to a challenge this session never got (or already used).
+        stale = with_passkey.authenticator.get(options(browser("203.0.113.72"), SITE_OPTIONS))
+        response = client.post("/auth/passkey/", {"credential": json.dumps(stale)})
+    elif answer == "malformed":
+        options(client, SITE_OPTIONS)
+        response = client.post("/auth/passkey/", {"credential": '{"id": "x", "response": {}}'})
+    else:
+        response = passwordless(client, SoftAuthenticator(origin=SITE))
+    assert response.status_code == 400 and not signed_in(client)
+    assert unknown_passkey_failures("203.0.113.71") == 1
+    assert failures("alice") == 0
+    event = AuditEvent.objects.get(action="passkey_failed")
+    assert event.user is None and event.metadata["reason"] == answer
+
+
+def test_a_registered_passkey_counts_on_its_owner_not_on_the_address(with_passkey):
+    client = browser("203.0.113.73")
+    response = passwordless(client, with_passkey.authenticator, origin="https://evil.example")
+    assert response.status_code == 400
+    assert failures("alice") == 1
+    # Its slot on the address's counter was given back, as after a good answer (this new
+    # browser then meets the emailed new-device code, as any sign-in would).
+    assert passwordless(client, with_passkey.authenticator)["Location"] == "/auth/device/"
+    row = Lockout.objects.get(ip="203.0.113.73", username=lockout.UNKNOWN_PASSKEY)
+    assert (row.attempts, row.failures) == (0, 0)
+
+
+def test_the_failed_attempts_page_counts_refused_passwordless_answers_by_address(with_passkey):
+    client = browser("203.0.113.74")
+    passwordless(client, SoftAuthenticator(origin=SITE))
+    passwordless(client, with_passkey.authenticator, origin="https://evil.example")
+    since = timezone.now() - timedelta(hours=1)
+    assert {"ip": "203.0.113.74", "failures": 2} in [
+        {"ip": row["ip"], "failures": row["failures"]} for row in failures_by_ip(since)
+    ]
+
+
+# --- The browser's autofill of passkeys (conditional mediation): the server's side -------
+
+
+def test_the_sign_in_page_asks_the_browser_to_offer_passkeys_in_the_username_field(client):
+    page = client.get("/auth/login/").content.decode()
+    assert 'autocomplete="username webauthn"' in page
+    form = re.search(r'<form [^>]*data-passkey-form="signin"[^>]*>', page).group(0)
+    assert 'data-autofill="#id_username"' in form
+    assert 'data-challenge-seconds="300"' in form
+    # The only script is the static file (the CSP allows no inline script); without
+    # it the password form is the same form.
+    assert re.findall(r"<script[^>]*>", page) == [
+        '<script src="/static/panel/js/passkeys.js" defer>'
+    ]
+    refused = client.post("/auth/login/", {"username": "nobody", "password": "wrong"})
+    assert 'autocomplete="username webauthn"' in refused.content.decode()
+
+
+def test_without_passkeys_the_username_field_offers_none(client, settings):
+    settings.SITE_URL = "http://127.0.0.1:8000"
+    page = client.get("/auth/login/").content.decode()
+    assert 'autocomplete="username"' in page and "webauthn" not in page
+    assert "<script" not in page
+
+
+def test_an_autofill_challenge_is_refused_after_five_minutes(with_passkey):
+    client = browser("203.0.113.75")
+    with time_machine.travel(timezone.now(), tick=False) as traveller:
+        answer = with_passkey.authenticator.get(options(client, SITE_OPTIONS))
+        traveller.shift(5 * 60 + 1)
+        response = client.post("/auth/passkey/", {"credential": json.dumps(answer)})
+    assert response.status_code == 400 and not signed_in(client)
+    assert "expired" in response.content.decode()
+    assert AuditEvent.objects.get(action="passkey_failed").metadata["reason"] == "no_challenge"
+    assert unknown_passkey_failures("203.0.113.75") == 1
+
+
+def test_a_refreshed_autofill_challenge_replaces_the_waiting_one(with_passkey):
+    """The page asks again before five minutes: the first challenge is then worth
+    nothing, and the new one signs in."""
+    client = with_passkey.client
+    with time_machine.travel(timezone.now(), tick=False) as traveller:
+        first = options(client, SITE_OPTIONS)
+        traveller.shift(4 * 60 + 30)
+        second = options(client, SITE_OPTIONS)
+        assert second["challenge"] != first["challenge"]
+        traveller.shift(4 * 60)
+        answer = with_passkey.authenticator.get(second)
+        response = client.post("/auth/passkey/", {"credential": json.dumps(answer)})
+        assert response.status_code == 302 and response["Location"] == "/dashboard/"
+        client.post("/auth/logout/")
+        stale = with_passkey.authenticator.get(first)
+        options(client, SITE_OPTIONS)
+        response = client.post("/auth/passkey/", {"credential": json.dumps(stale)})
+    assert response.status_code == 400 and not signed_in(client)

@@ -1,5 +1,6 @@
 // Passkeys: the browser's WebAuthn prompt for the forms marked data-passkey-form
-// ("register" on Add a passkey, "2fa" at /auth/2fa/, "signin" on the sign-in page).
+// ("register" on Add a passkey, "2fa" at /auth/2fa/, "signin" on the sign-in page, where
+// the browser's autofill also offers passkeys in the username field: see autofill()).
 //
 // Without JavaScript, or in a browser without WebAuthn, the forms stay hidden and the
 // [data-passkey-unsupported] notes stay visible; the other ways keep working. With it:
@@ -79,11 +80,127 @@
     return out;
   }
 
+  // The options of a ceremony: POST to the form's data-options-url with the CSRF token.
+  function fetchOptions(form) {
+    var body = new FormData();
+    body.append("csrfmiddlewaretoken", form.elements.csrfmiddlewaretoken.value);
+    if (form.elements.name) { body.append("name", form.elements.name.value); }
+    return fetch(form.getAttribute("data-options-url"), {
+      method: "POST", body: body, credentials: "same-origin",
+      headers: { "Accept": "application/json" }
+    }).then(function (reply) {
+      return reply.json().then(function (data) {
+        if (!reply.ok) { throw new Error(data.error || "Passkeys are not available right now."); }
+        return data;
+      });
+    });
+  }
+
+  // Passkey autofill (WebAuthn conditional mediation) on the sign-in form that names its
+  // username field in data-autofill (autocomplete="username webauthn"): where the
+  // browser supports it, a passwordless request waits quietly from page load, and the
+  // browser offers this site's passkeys among the username suggestions. Picking one
+  // posts the answer with the form, as the button does.
+  //
+  // The challenge is single use and lives data-challenge-seconds on the server: before
+  // then the waiting request is aborted and started again with a fresh one (at once on
+  // return to a tab whose timer was held back while hidden). The button aborts the
+  // waiting request (and waits for any options it is still fetching, so that its own
+  // challenge is the session's last) before it starts its own prompt.
+  function autofill(form, submitWith) {
+    var selector = form.getAttribute("data-autofill");
+    var field = selector ? document.querySelector(selector) : null;
+    if (!field || !window.AbortController || !window.PublicKeyCredential ||
+        !PublicKeyCredential.isConditionalMediationAvailable) { return null; }
+    var lifetime = parseInt(form.getAttribute("data-challenge-seconds"), 10) || 300;
+    // Start again this long before the server would refuse the challenge.
+    var refreshAfter = Math.max(lifetime - 30, 15) * 1000;
+    var controller = null;
+    var loading = Promise.resolve();
+    var inFlight = false;
+    var fetchedAt = 0;
+    var timer = null;
+    var stopped = false;
+
+    function start() {
+      if (stopped) { return; }
+      var mine = new AbortController();
+      controller = mine;
+      form.setAttribute("data-autofill-state", "loading");
+      inFlight = true;
+      var options = fetchOptions(form);
+      loading = options.then(function () {}, function () {}).then(function () { inFlight = false; });
+      options.then(function (options) {
+        if (mine.signal.aborted) { return null; }
+        fetchedAt = Date.now();
+        clearTimeout(timer);
+        timer = setTimeout(refresh, refreshAfter);
+        form.setAttribute("data-autofill-state", "waiting");
+        return navigator.credentials.get({
+          mediation: "conditional", publicKey: requestOptions(options), signal: mine.signal
+        });
+      }).then(function (credential) {
+        if (!credential || mine.signal.aborted) { return; }
+        stop();
+        form.setAttribute("data-autofill-state", "chosen");
+        submitWith(credential);
+      }, function () {
+        // Aborted (a refresh or the button), refused options (a locked address), or the
+        // browser gave up: nothing to say here; the button and the password still work.
+        if (!mine.signal.aborted) { form.setAttribute("data-autofill-state", "off"); }
+      });
+    }
+
+    function refresh() {
+      if (stopped) { return; }
+      if (document.hidden) { return; }  // visibilitychange starts it again
+      if (controller) { controller.abort(); }
+      start();
+    }
+
+    function stop() {
+      stopped = true;
+      clearTimeout(timer);
+      if (controller) { controller.abort(); }
+      return loading;
+    }
+
+    // The options response may start the visitor's session (it keeps the challenge): a
+    // password posted while it is on its way must wait for it, or the two responses
+    // could each set a session cookie and the later one, the anonymous one, would win.
+    if (field.form) {
+      field.form.addEventListener("submit", function (event) {
+        if (!inFlight) { stop(); return; }
+        event.preventDefault();
+        var waited = new Promise(function (resolve) { setTimeout(resolve, 3000); });
+        Promise.race([stop(), waited]).then(function () { field.form.submit(); });
+      });
+    }
+
+    document.addEventListener("visibilitychange", function () {
+      if (!document.hidden && !stopped && fetchedAt && Date.now() - fetchedAt >= refreshAfter) {
+        refresh();
+      }
+    });
+
+    PublicKeyCredential.isConditionalMediationAvailable().then(function (available) {
+      if (available) { start(); } else { form.setAttribute("data-autofill-state", "unavailable"); }
+    }, function () {});
+    return { stop: stop };
+  }
+
   Array.prototype.forEach.call(forms, function (form) {
     var kind = form.getAttribute("data-passkey-form");
     var status = form.querySelector("[data-passkey-status]");
     var button = form.querySelector("[data-passkey-start]");
     form.hidden = false;
+
+    function submitWith(credential) {
+      form.elements.credential.value = JSON.stringify(credentialJSON(credential));
+      form.submit();
+    }
+
+    var conditional = kind === "signin" ? autofill(form, submitWith) : null;
 
     function say(message) {
       if (!status) { return; }
@@ -96,17 +213,10 @@
       event.preventDefault();
       if (button) { button.disabled = true; }
       say("");
-      var body = new FormData();
-      body.append("csrfmiddlewaretoken", form.elements.csrfmiddlewaretoken.value);
-      if (form.elements.name) { body.append("name", form.elements.name.value); }
-      fetch(form.getAttribute("data-options-url"), {
-        method: "POST", body: body, credentials: "same-origin",
-        headers: { "Accept": "application/json" }
-      }).then(function (reply) {
-        return reply.json().then(function (data) {
-          if (!reply.ok) { throw new Error(data.error || "Passkeys are not available right now."); }
-          return data;
-        });
+      // The browser runs one request at a time: the waiting autofill one ends first.
+      var ready = conditional ? conditional.stop() : Promise.resolve();
+      ready.then(function () {
+        return fetchOptions(form);
       }).then(function (options) {
         if (kind === "register") {
           return navigator.credentials.create({ publicKey: creationOptions(options) });
@@ -114,8 +224,7 @@
         return navigator.credentials.get({ publicKey: requestOptions(options) });
       }).then(function (credential) {
         if (!credential) { throw Object.assign(new Error("cancelled"), { name: "NotAllowedError" }); }
-        form.elements.credential.value = JSON.stringify(credentialJSON(credential));
-        form.submit();
+        submitWith(credential);
       }, function (error) {
         if (button) { button.disabled = false; }
         if (error && (error.name === "NotAllowedError" || error.name === "AbortError")) {
