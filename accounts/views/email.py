@@ -20,11 +20,12 @@ from django_ratelimit.decorators import ratelimit
 from panel import ratelimits
 
 from .. import controls
-from ..decorators import stepup_required
+from ..decorators import not_while_impersonating, stepup_required
 from ..forms import EmailChangeForm
 from ..tabs import settings_page
 
 
+@not_while_impersonating
 @stepup_required
 @require_http_methods(["GET", "POST"])
 @ratelimit(
