@@ -115,12 +115,12 @@ def test_an_email_fails_for_good_after_email_max_attempts(
         with django_capture_on_commit_callbacks(execute=True):
             email = queue(test_email_templates)
         for expected in (2, 3):
-            clock.shift(tasks.LEASE + timedelta(seconds=1))
+            clock.shift(tasks.lease() + timedelta(seconds=1))
             assert resend_pending_emails() == 1
             email.refresh_from_db()
             assert email.attempts == expected
         assert email.status == OutboxEmail.Status.FAILED
-        clock.shift(tasks.LEASE * 2)
+        clock.shift(tasks.lease() * 2)
         assert resend_pending_emails() == 0  # failed rows are left for an operator
         assert send_outbox_email.delay(email.pk).get() == "skipped"
     email.refresh_from_db()
@@ -214,7 +214,7 @@ def test_an_email_another_worker_is_sending_is_not_sent_twice(test_email_templat
     assert mailoutbox == []
 
     # Once its lease has run out, the row is fair game again (the worker died).
-    with time_machine.travel(timezone.now() + tasks.LEASE + timedelta(seconds=1)):
+    with time_machine.travel(timezone.now() + tasks.lease() + timedelta(seconds=1)):
         assert resend_pending_emails() == 1
     assert len(mailoutbox) == 1
 

@@ -62,6 +62,16 @@ def exposition() -> bytes:
         "Failed sign-ins of the worst address in its worst hour, past 24 hours.",
         registry=registry,
     ).set(metrics.values["failed_per_ip_hour"])
+    Gauge(
+        "panel_email_failed_attempts",
+        "Email send attempts that failed (SMTP down or refusing; retried or not), past 24 hours.",
+        registry=registry,
+    ).set(metrics.counts.get("email_failed_attempts", 0))
+    Gauge(
+        "panel_emails_pending",
+        "Emails of the past 24 hours still waiting in the outbox.",
+        registry=registry,
+    ).set(metrics.counts.get("emails_pending", 0))
     levels = Gauge(
         "panel_metric_threshold",
         "Warning and critical thresholds of the watched metrics (ratios as 0-1).",
