@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from django.contrib.auth import login, logout
 from django.http import HttpRequest
+from django.utils import timezone
 from django_otp.models import Device
 
 from audit.actions import Action
@@ -154,8 +155,9 @@ def signin_refused(request: HttpRequest, *, login: str | None, reason: str) -> N
 
         from panel.net import client_ip
 
+        minute = int(timezone.now().timestamp() // 60)
         try:
-            first = cache.add(f"signin-refused:{client_ip(request)}", 1, timeout=60)
+            first = cache.add(f"signin-refused:{client_ip(request)}:{minute}", 1, timeout=120)
         except Exception:  # the cache is down: the request is refused all the same
             first = True
         if not first:
