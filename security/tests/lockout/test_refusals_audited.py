@@ -56,3 +56,13 @@ def test_posts_over_the_sign_in_rate_are_audited_once_per_address_and_minute(cli
         for n in range(4):
             sign_in_password(client, f"user{n}", WRONG)
     assert len(events("denied", "rate_limited")) == 2
+
+
+def test_the_owner_sees_the_refusals_in_the_recent_activity(client, alice, password):
+    from security.templatetags.security_sessions import signin_activity
+
+    with time_machine.travel(T0, tick=False):
+        for _ in range(7):
+            sign_in_password(client, "alice", WRONG)
+    labels = [row["label"] for row in signin_activity(alice)]
+    assert "Sign-in refused: too many failed attempts" in labels
