@@ -85,7 +85,7 @@ bench: install-dev
 bench-audit: install-dev
 	$(PY) bench/audit.py
 
-# gunicorn on a free 127.0.0.1 port, legitimate users with and without attackers (~1 min).
+# gunicorn on a free 127.0.0.1 port: 50 users with 2FA, with and without attackers (~3 min; bench/README.md).
 bench-load: install-dev
 	$(PY) bench/load.py
 

@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+from contextvars import ContextVar
 from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
 from django.http import HttpRequest
+
+# The signed-in user's row, read by security.sessions.middleware in the same query as the
+# tracked session (a join): get_user() below hands it to Django's own session check
+# instead of reading the row again. Set and reset around one request only.
+prefetched_user: ContextVar[Any] = ContextVar("prefetched_user", default=None)
 
 
 class EmailOrUsernameBackend(ModelBackend):
@@ -42,6 +48,21 @@ class EmailOrUsernameBackend(ModelBackend):
         if request is not None:
             setattr(request, DISABLED_ACCOUNT_ATTR, user)
         return None
+
+    def get_user(self, user_id):
+        """The user of a session (Django's session check then compares its password hash).
+        When the session middleware has just read this very user's row with the tracked
+        session, that row is used, under the same rule as ModelBackend (an inactive
+        account is nobody); otherwise it is read."""
+        user = prefetched_user.get()
+        if user is not None:
+            try:
+                same = user.pk == user._meta.pk.to_python(user_id)
+            except Exception:  # a malformed id in the session: ModelBackend's answer
+                same = False
+            if same:
+                return user if self.user_can_authenticate(user) else None
+        return super().get_user(user_id)
 
 
 # Set on the request by ``authenticate()`` when the password was right but the account is

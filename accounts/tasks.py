@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 from datetime import timedelta
+from urllib.parse import urlsplit
 
 from celery import shared_task
 from django.conf import settings
@@ -21,17 +22,22 @@ from .models import OutboxEmail
 
 logger = logging.getLogger(__name__)
 
-# How long a claimed row belongs to the worker that claimed it. Longer than any single
-# SMTP conversation (EMAIL_TIMEOUT bounds each socket operation); a row still pending
-# after it is fair game for the periodic re-send.
-LEASE = timedelta(minutes=5)
 # Longest wait between two attempts of the task's own retries.
 MAX_BACKOFF = 600
 
 
+def lease() -> timedelta:
+    """How long a claimed row belongs to the worker that claimed it (EMAIL_SEND_LEASE,
+    5 minutes). Longer than any single SMTP conversation (EMAIL_TIMEOUT bounds each
+    socket operation); a row still pending after it is fair game for a redelivered task
+    (a worker killed mid-send) and for the periodic re-send."""
+    return settings.EMAIL_SEND_LEASE
+
+
 def backoff(attempts: int) -> int:
-    """Seconds before the retry that follows attempt ``attempts``: 10, 20, 40, ... <= 10 min."""
-    return min(10 * 2 ** max(attempts - 1, 0), MAX_BACKOFF)
+    """Seconds before the retry that follows attempt ``attempts``: 10, 20, 40, ... <= 10 min
+    (EMAIL_RETRY_BACKOFF is the first wait)."""
+    return min(settings.EMAIL_RETRY_BACKOFF * 2 ** max(attempts - 1, 0), MAX_BACKOFF)
 
 
 def next_attempt_at(email: OutboxEmail):
@@ -57,7 +63,7 @@ def _claim(outbox_id: int, after_attempt: int | None) -> int | None:
     """
     now = timezone.now()
     # attempts == 0 with an old last_attempt_at: an operator put a failed row back.
-    free = Q(attempts=0) | Q(last_attempt_at__isnull=True) | Q(last_attempt_at__lt=now - LEASE)
+    free = Q(attempts=0) | Q(last_attempt_at__isnull=True) | Q(last_attempt_at__lt=now - lease())
     if after_attempt is not None:
         free |= Q(attempts=after_attempt)
     claimed = (
@@ -70,12 +76,21 @@ def _claim(outbox_id: int, after_attempt: int | None) -> int | None:
     return OutboxEmail.objects.values_list("attempts", flat=True).get(pk=outbox_id)
 
 
+def message_id(email: OutboxEmail) -> str:
+    """The Message-ID of an outbox row: the same on every attempt, so that in the one case
+    a second copy can leave (a worker killed between the SMTP server's "250 OK" and the
+    mark) the receiving side sees the same message twice, never two messages."""
+    host = urlsplit(settings.SITE_URL).hostname or "localhost"
+    return f"<outbox-{email.pk}-{int(email.created_at.timestamp())}@{host}>"
+
+
 def _message(email: OutboxEmail) -> EmailMultiAlternatives:
     message = EmailMultiAlternatives(
         subject=email.subject,
         body=email.body_text,
         from_email=settings.DEFAULT_FROM_EMAIL,
         to=[email.recipient],
+        headers={"Message-ID": message_id(email)},
     )
     if email.body_html:
         message.attach_alternative(email.body_html, "text/html")
@@ -148,7 +163,7 @@ def resend_pending_emails() -> int:
         OutboxEmail.objects.filter(status=OutboxEmail.Status.PENDING)
         .filter(
             Q(last_attempt_at__isnull=True, created_at__lt=now - timedelta(minutes=1))
-            | Q(last_attempt_at__lt=now - LEASE)
+            | Q(last_attempt_at__lt=now - lease())
         )
         .order_by("created_at")
         .values_list("pk", flat=True)[:500]

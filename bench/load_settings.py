@@ -28,3 +28,7 @@ if os.environ.get("BENCH_LOCKOUT") == "off":
     LOCKOUT_ACCOUNT_HARD_LIMIT = 10**9
     SIGNIN_RATE_LIMIT = "1000000/m"
     SUSPICIOUS_SIGNIN_CHECKS = False
+
+# A key prefix of the run's own in a shared Redis (bench/load.py sets it).
+if os.environ.get("BENCH_CACHE_PREFIX") and "KEY_PREFIX" in CACHES["default"]:  # noqa: F405
+    CACHES["default"]["KEY_PREFIX"] = os.environ["BENCH_CACHE_PREFIX"]  # noqa: F405

@@ -115,12 +115,12 @@ def test_an_email_fails_for_good_after_email_max_attempts(
         with django_capture_on_commit_callbacks(execute=True):
             email = queue(test_email_templates)
         for expected in (2, 3):
-            clock.shift(tasks.LEASE + timedelta(seconds=1))
+            clock.shift(tasks.lease() + timedelta(seconds=1))
             assert resend_pending_emails() == 1
             email.refresh_from_db()
             assert email.attempts == expected
         assert email.status == OutboxEmail.Status.FAILED
-        clock.shift(tasks.LEASE * 2)
+        clock.shift(tasks.lease() * 2)
         assert resend_pending_emails() == 0  # failed rows are left for an operator
         assert send_outbox_email.delay(email.pk).get() == "skipped"
     email.refresh_from_db()
@@ -214,7 +214,7 @@ def test_an_email_another_worker_is_sending_is_not_sent_twice(test_email_templat
     assert mailoutbox == []
 
     # Once its lease has run out, the row is fair game again (the worker died).
-    with time_machine.travel(timezone.now() + tasks.LEASE + timedelta(seconds=1)):
+    with time_machine.travel(timezone.now() + tasks.lease() + timedelta(seconds=1)):
         assert resend_pending_emails() == 1
     assert len(mailoutbox) == 1
 
@@ -259,3 +259,25 @@ def test_a_failed_email_an_operator_puts_back_is_sent_at_once(test_email_templat
     assert send_outbox_email.delay(email.pk).get() == "sent"
     assert send_outbox_email.delay(email.pk).get() == "skipped"
     assert len(mailoutbox) == 1
+
+
+def test_every_attempt_of_an_outbox_row_carries_the_same_message_id(
+    test_email_templates, settings, mailoutbox, django_capture_on_commit_callbacks
+):
+    """A second copy (a worker killed between the server's 250 and the mark) is the same
+    message to the receiving side, never a second one."""
+    settings.EMAIL_BACKEND = FAILING_BACKEND
+    with time_machine.travel("2026-01-05 09:00Z", tick=False) as clock:
+        with django_capture_on_commit_callbacks(execute=True):
+            email = queue(test_email_templates)
+            other = queue(test_email_templates, to="erin@example.com")
+        settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+        clock.shift(tasks.lease() + timedelta(seconds=1))
+        assert resend_pending_emails() == 2
+    email.refresh_from_db()
+    assert email.attempts == 2 and email.status == OutboxEmail.Status.SENT
+    ids = {m.to[0]: m.extra_headers["Message-ID"] for m in mailoutbox}
+    assert ids["dana@example.com"] == tasks.message_id(email)
+    assert ids["dana@example.com"].startswith(f"<outbox-{email.pk}-")
+    assert ids["erin@example.com"] == tasks.message_id(other) != ids["dana@example.com"]
+    assert str(mailoutbox[0].message()["Message-ID"]) in ids.values()

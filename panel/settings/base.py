@@ -155,6 +155,17 @@ CELERY_RESULT_BACKEND = REDIS_URL or None
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=not REDIS_URL)
 CELERY_TASK_EAGER_PROPAGATES = False
 CELERY_TASK_ACKS_LATE = True
+if REDIS_URL:
+    # A task taken by a worker that died (SIGKILL, OOM, a lost machine) is never acked
+    # (acks late): Redis hands it to another worker after the visibility timeout. It
+    # must stay longer than the longest retry countdown (10 minutes), or a waiting retry
+    # is delivered twice (harmless: the outbox claim refuses the second, but wasteful).
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "visibility_timeout": max(1, env.int("CELERY_VISIBILITY_TIMEOUT", default=3600)),
+        # How often a worker looks for such tasks (seconds; kombu's default is 100).
+        "unacked_restore_interval": max(1, env.int("CELERY_RESTORE_INTERVAL", default=60)),
+        "unacked_restore_throttle": 1,
+    }
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_IGNORE_RESULT = True
@@ -186,6 +197,11 @@ EMAIL_TIMEOUT = 10
 # How many times the send task retries an SMTP failure before the outbox row is
 # left for the periodic re-send.
 EMAIL_MAX_ATTEMPTS = env.int("EMAIL_MAX_ATTEMPTS", default=5)
+# The first wait before a retry, doubled each attempt up to 10 minutes (10, 20, 40 s ...).
+EMAIL_RETRY_BACKOFF = max(1, env.int("EMAIL_RETRY_BACKOFF_SECONDS", default=10))
+# How long a claimed outbox row belongs to the worker sending it: after it, a task
+# redelivered from a dead worker, or the periodic re-send, may send it (accounts/tasks.py).
+EMAIL_SEND_LEASE = timedelta(seconds=max(1, env.int("EMAIL_SEND_LEASE_SECONDS", default=300)))
 
 # --- Authentication -------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"

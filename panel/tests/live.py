@@ -49,12 +49,14 @@ def start_gunicorn(env: dict[str, str], log: Path) -> Server:
             stderr=subprocess.STDOUT,
         )
     server = Server(process, f"http://127.0.0.1:{port}", log)
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + 60
     while True:
         try:
-            urllib.request.urlopen(server.base + "/auth/login/", timeout=2).read()  # noqa: S310 (loopback)
+            # A worker's first page loads the templates, GeoIP and the UA parser: on a
+            # loaded machine it can take seconds (a read timeout is one more try).
+            urllib.request.urlopen(server.base + "/auth/login/", timeout=10).read()  # noqa: S310 (loopback)
             return server
-        except (urllib.error.URLError, ConnectionError):
+        except (urllib.error.URLError, OSError):
             if process.poll() is not None or time.monotonic() > deadline:
                 stop_gunicorn(server)
                 pytest.fail(f"gunicorn did not start:\n{log.read_text()[-3000:]}")

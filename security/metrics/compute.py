@@ -251,18 +251,30 @@ def compute(window: str = "24h", *, now=None, team_id: int | None = None, users=
         for s, n in zip(signout_seconds, signed_out, strict=True)
     ]
 
-    # 5. Email sends that failed, of those decided (sent or failed).
+    # 5. Email sends that failed, of those decided (sent or failed). The same query
+    #    counts the attempts that failed (SMTP down or refusing: every attempt but the
+    #    one that sent) and the emails still waiting, so an outage that retries end up
+    #    delivering still shows while it lasts.
     mail_ok, mail_failed = empty(), empty()
+    failed_attempts = pending = 0
     mails = OutboxEmail.objects.filter(created_at__gte=since, created_at__lte=now)
     if users is not None:
         mails = mails.filter(recipient__in=accounts.values("email"))
-    for row in mails.values("status", bucket=trunc("created_at")).annotate(n=Count("id")):
+    for row in mails.values("status", bucket=trunc("created_at")).annotate(
+        n=Count("id"), tries=Sum("attempts")
+    ):
+        sent_rows = row["n"] if row["status"] == OutboxEmail.Status.SENT else 0
+        failed_attempts += max((row["tries"] or 0) - sent_rows, 0)
+        if row["status"] == OutboxEmail.Status.PENDING:
+            pending += row["n"]
         if row["bucket"] in index:
             target = mail_failed if row["status"] == OutboxEmail.Status.FAILED else mail_ok
             if row["status"] != OutboxEmail.Status.PENDING:
                 target[index[row["bucket"]]] += row["n"]
     metrics.values["email_failure_rate"] = rate(sum(mail_failed), sum(mail_ok) + sum(mail_failed))
     metrics.counts["emails_decided"] = sum(mail_ok) + sum(mail_failed)
+    metrics.counts["email_failed_attempts"] = failed_attempts
+    metrics.counts["emails_pending"] = pending
     metrics.series["email_failure_rate"] = [
         rate(f, o + f) for o, f in zip(mail_ok, mail_failed, strict=True)
     ]

@@ -87,6 +87,16 @@ def exposition() -> bytes:
     )
     for kind in session_errors.KINDS:
         errors.labels(kind).set(metrics.counts.get(f"session_errors_{kind}", 0))
+    Gauge(
+        "panel_email_failed_attempts",
+        "Email send attempts that failed (SMTP down or refusing; retried or not), past 24 hours.",
+        registry=registry,
+    ).set(metrics.counts.get("email_failed_attempts", 0))
+    Gauge(
+        "panel_emails_pending",
+        "Emails of the past 24 hours still waiting in the outbox.",
+        registry=registry,
+    ).set(metrics.counts.get("emails_pending", 0))
     levels = Gauge(
         "panel_metric_threshold",
         "Warning and critical thresholds of the watched metrics (ratios as 0-1).",

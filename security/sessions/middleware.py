@@ -21,6 +21,7 @@ from django.contrib.auth.models import AnonymousUser
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 
+from accounts.backends import prefetched_user
 from security.devices import services as devices
 from security.metrics import session_errors
 from security.sessions import services as tracked
@@ -59,14 +60,21 @@ class SessionTrackingMiddleware:
             return
         # Read the row before touching request.user: Django's hash check flushes a
         # session whose password changed, and we want to say why.
-        record = TrackedSession.objects.filter(pk=pk).first()
+        # The user's row comes in the same query; Django's session check (run when
+        # request.user is first touched, just below) uses it instead of a second read.
+        record = TrackedSession.objects.filter(pk=pk).select_related("user").first()
         if record is None:
             self._sign_out(request, None, Reason.REVOKED)
             return
         if record.ended_at is not None:
             self._sign_out(request, record, record.end_reason)
             return
-        user = request.user
+        token = prefetched_user.set(record.user)
+        try:
+            user = request.user
+            user.is_authenticated  # noqa: B018 (evaluates the lazy user now)
+        finally:
+            prefetched_user.reset(token)
         if not user.is_authenticated or user.pk != record.user_id:
             # The hash check failed (password changed elsewhere) or the account was
             # disabled: end the row too.

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from django.contrib.auth import login, logout
 from django.http import HttpRequest
+from django.utils import timezone
 from django_otp.models import Device
 
 from audit.actions import Action
@@ -140,6 +141,35 @@ def password_failed(request: HttpRequest, *, login: str, user=None) -> None:
         Action.SIGNIN,
         request=request,
         outcome=AuditEvent.Outcome.FAILURE,
+        user=account,
+        metadata={**login_for_audit(login, account), "reason": reason},
+    )
+
+
+def signin_refused(request: HttpRequest, *, login: str | None, reason: str) -> None:
+    """A sign-in refused before any password was checked, audited as a denied sign-in so
+    that the audit trail accounts for the attempt: ``locked`` (its (IP, username) pair
+    is locked; recorded each time, bounded by the per-address sign-in rate) or
+    ``rate_limited`` (its address is over SIGNIN_RATE_LIMIT; recorded once per address
+    and minute: the trail is append-only, and one row per refused request would let a
+    flood fill it)."""
+    if reason == "rate_limited":
+        from django.core.cache import cache
+
+        from panel.net import client_ip
+
+        minute = int(timezone.now().timestamp() // 60)
+        try:
+            first = cache.add(f"signin-refused:{client_ip(request)}:{minute}", 1, timeout=120)
+        except Exception:  # the cache is down: the request is refused all the same
+            first = True
+        if not first:
+            return
+    account = account_named(login)
+    audit(
+        Action.SIGNIN,
+        request=request,
+        outcome=AuditEvent.Outcome.DENIED,
         user=account,
         metadata={**login_for_audit(login, account), "reason": reason},
     )

@@ -22,6 +22,7 @@ from accounts.forms import LOGIN_FAILED, LoginForm
 from panel import ratelimits
 from panel.links import safe_next
 from panel.net import client_ip
+from panel.views import ratelimited
 from security.blocking.decorators import block_exempt
 from security.devices import services as devices
 from security.exceptions import PasskeyRefused, ResendRefused
@@ -76,9 +77,13 @@ def _form_status(request: HttpRequest) -> int:
 @login_not_required
 @require_http_methods(["GET", "POST"])
 @ratelimit(
-    key=ratelimits.ip_key, rate=ratelimits.signin_rate, method="POST", group="signin", block=True
+    key=ratelimits.ip_key, rate=ratelimits.signin_rate, method="POST", group="signin", block=False
 )
 def login_view(request: HttpRequest) -> HttpResponse:
+    if getattr(request, "limited", False):
+        # Over the per-address sign-in rate: refused (429) before anything is checked.
+        signin.signin_refused(request, login=request.POST.get("username"), reason="rate_limited")
+        return ratelimited(request)
     if request.user.is_authenticated:
         return redirect("dashboard")
     form = LoginForm(request.POST if request.method == "POST" else None)
@@ -92,6 +97,7 @@ def login_view(request: HttpRequest) -> HttpResponse:
         lock = lockout.acquire(request, ip=ip, username=username)
         if lock.locked:
             pending.clear(request)
+            signin.signin_refused(request, login=login, reason="locked")
             return locked_response(request, lock)
         user = authenticate(request, username=login, password=form.cleaned_data["password"])
         if user is not None:

@@ -34,6 +34,8 @@ ACTIVITY_LIMIT = 20
 # A failed sign-in whose reason the owner can act on: (action, metadata reason) -> label.
 FAILURE_REASONS = {
     ("signin", "unverified"): "Sign-in refused: email address not verified yet",
+    ("signin", "locked"): "Sign-in refused: too many failed attempts",
+    ("signin", "rate_limited"): "Sign-in refused: too many attempts from one address",
 }
 
 

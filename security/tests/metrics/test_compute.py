@@ -88,3 +88,29 @@ def test_the_thresholds_read_as_words():
     assert THRESHOLDS["failed_per_ip_hour"].words() == "warning > 10/hour, critical > 20/hour"
     assert THRESHOLDS["suspicious_rate"].words() == "target < 5%, warning > 5%, critical > 10%"
     assert THRESHOLDS["signin_success_rate"].words() == "target > 95%"
+
+
+def test_failed_send_attempts_and_waiting_emails_are_counted_even_when_retries_deliver(db):
+    """SMTP down or refusing shows while it lasts: every attempt but the one that sent
+    counts as a failed attempt, and what still waits is counted too (/metrics has both)."""
+    from django.utils import timezone
+
+    from accounts.models import OutboxEmail
+    from security.metrics.prometheus import exposition
+
+    def row(status, attempts):
+        OutboxEmail.objects.create(
+            recipient="x@example.com", template="t", subject="s", status=status, attempts=attempts
+        )
+
+    row(OutboxEmail.Status.SENT, 1)  # sent at once
+    row(OutboxEmail.Status.SENT, 3)  # two failures, then sent
+    row(OutboxEmail.Status.PENDING, 2)  # two failures, waiting
+    row(OutboxEmail.Status.FAILED, 5)  # five failures, given up
+    metrics = compute("24h", now=timezone.now())
+    assert metrics.counts["email_failed_attempts"] == 0 + 2 + 2 + 5
+    assert metrics.counts["emails_pending"] == 1
+    assert metrics.values["email_failure_rate"] == pytest.approx(100 / 3, abs=0.1)
+    text = exposition().decode()
+    assert "panel_email_failed_attempts 9.0" in text
+    assert "panel_emails_pending 1.0" in text

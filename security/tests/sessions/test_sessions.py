@@ -129,9 +129,9 @@ def test_a_signed_in_page_view_makes_no_database_write(alice, password, django_a
     with CaptureQueriesContext(connection) as ctx:
         assert client.get("/dashboard/").status_code == 200
     assert _writes(ctx) == []
-    # The session, the user, the tracked session and the user's teams (their security
-    # policy and the top bar): four reads, nothing else.
-    with django_assert_num_queries(4):
+    # The session, the tracked session with its user (one join) and the user's teams
+    # (their security policy and the top bar): three reads, nothing else.
+    with django_assert_num_queries(3):
         client.get("/dashboard/")
 
 
