@@ -140,7 +140,7 @@ EXPECTED: dict[str, dict[str, str]] = {
     "accounts:settings_password": private("200 | 400"),
     # Changing the address needs a fresh step-up; its emailed links are signed (a forged
     # token is "not valid" for everyone; accounts/tests/test_email_change.py follows real ones).
-    "accounts:settings_email": private("stepup | stepup", stepped_up="200 | 400"),
+    "accounts:settings_email": private("200 | 400", stale_stepup="stepup | stepup"),
     "accounts:email_change_confirm": public("404 | 404"),
     "accounts:email_change_undo": public("404 | 404"),
     "security:twofactor_signin": public(
@@ -216,7 +216,7 @@ EXPECTED: dict[str, dict[str, str]] = {
     "health": public("200 | 405"),
     # Impersonation: only a superuser (here) or a team's user.manage holder finds the
     # account (anyone else: 404); starting needs a fresh step-up; ending is a POST.
-    "security:impersonate": private("404 | 404", superuser="stepup | stepup"),
+    "security:impersonate": private("404 | 404", superuser="200 | 400"),
     "security:impersonate_end": private("405 | →/dashboard/"),
     # No METRICS_TOKEN in the tests: the endpoint does not exist.
     "security:prometheus_metrics": public("404 | 405"),

@@ -79,9 +79,7 @@ def test_email_change_and_its_links(live_server, page, static_from_finders, user
     sign_in(page, live_server.url, "sam")
     page.goto(f"{live_server.url}/settings/security/")
     page.get_by_role("link", name="Change", exact=True).click()
-    # A fresh step-up first, then back to the form.
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Confirm").click()
+    # The sign-in a moment ago counts as the step-up (security.stepup): straight to the form.
     expect(page.get_by_role("heading", name="Change email address")).to_be_visible()
     page.get_by_label("New email address").fill("not an address")
     page.get_by_role("button", name="Send the confirmation link").click()
@@ -123,12 +121,7 @@ def test_the_members_page_controls(live_server, page, static_from_finders, user_
     page.set_viewport_size(DESKTOP)
     sign_in(page, live_server.url, "mia")
     page.goto(f"{live_server.url}/teams/{acme.pk}/members/")
-    page.get_by_label("Account of Dave Developer").select_option("disable")
-    page.get_by_role("button", name="Apply").click()
-    # The step-up first; it comes back to the members page, where the control is chosen again.
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Confirm").click()
-    expect(page).to_have_url(f"{live_server.url}/teams/{acme.pk}/members/")
+    # The sign-in a moment ago counts as the step-up (security.stepup).
     page.get_by_label("Account of Dave Developer").select_option("disable")
     page.get_by_role("button", name="Apply").click()
     expect(page.get_by_text("Dave Developer's account is disabled and signed out.")).to_be_visible()
