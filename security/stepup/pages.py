@@ -98,9 +98,12 @@ _TEAM = {
 register("members", "Members and invitations", **_TEAM)
 register("roles", "Team roles and the permission matrix", **_TEAM)
 register("team_policy", "Team security policy", **_TEAM)
-# Operator pages: only superusers reach them (the views answer 403 to anyone else).
-_PANEL = {SUPERUSER: BLOCKED, OWNER: OPEN, MANAGER: OPEN, DEVELOPER: OPEN, MEMBER: OPEN, USER: OPEN}
-register("panel_settings", "Panel settings (blocks, failed attempts, metrics)", **_PANEL)
+# Operator pages: only superusers reach them (anyone else gets the view's 403 first).
+register(
+    "panel_settings",
+    "Panel settings (blocks, failed attempts, metrics)",
+    **dict.fromkeys(ROLES, BLOCKED),
+)
 register("api_keys", "API keys", **dict.fromkeys(ROLES, BLOCKED))
 # Each user's own sessions: viewable, revoking needs the step-up.
 register("sessions", "Session revocation", **dict.fromkeys(ROLES, READ_ONLY))
