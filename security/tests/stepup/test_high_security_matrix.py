@@ -229,6 +229,10 @@ def roles_for(page: Page) -> tuple[str, ...]:
     return {"team": TEAM_ROLES, "panel": PANEL_ROLES, "own": OWN_ROLES}[page.scope]
 
 
+def send(client: Client, method: str, path: str, body: dict):
+    return client.get(path) if method == "GET" else client.post(path, body)
+
+
 @pytest.mark.parametrize("page", PAGES, ids=lambda p: f"{p.key}-{p.scope}")
 def test_each_role_in_each_state_gets_what_the_policy_says(world, page):
     wrong = []
@@ -239,15 +243,10 @@ def test_each_role_in_each_state_gets_what_the_policy_says(world, page):
             for method in ("GET", "POST"):
                 path = (page.get if method == "GET" else page.post).format(t=world.team.pk)
 
-                def request():
-                    if method == "GET":
-                        return client.get(path)
-                    return client.post(path, page.body)
-
                 world.switch(page, False)
-                baseline = request()
+                baseline = send(client, method, path, page.body)
                 world.switch(page, True)
-                got = request()
+                got = send(client, method, path, page.body)
                 want = expected(page, role, state, method, baseline)
                 checked += 1
                 if want == "page" and answer(got) != answer(baseline):
