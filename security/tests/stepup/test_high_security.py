@@ -57,7 +57,7 @@ def alice_2fa(alice):
 
 
 def hsm_on(team: Team) -> None:
-    team_services.team_set_high_security(actor=None, team=team, enabled=True)
+    team_services.team_set_high_security(actor=None, team=team, enabled=True, as_operator=True)
 
 
 def age(client) -> None:

@@ -169,13 +169,13 @@ class World:
     def switch(self, page: Page, on: bool) -> None:
         if page.scope == "team":
             team_services.team_set_high_security(
-                actor=None, team=Team.objects.get(pk=self.team.pk), enabled=on
+                actor=None, team=Team.objects.get(pk=self.team.pk), enabled=on, as_operator=True
             )
         else:
             services.set_panel_high_security(enabled=on)
             # The person's own page: their team's switch (roles other than "user").
             team_services.team_set_high_security(
-                actor=None, team=Team.objects.get(pk=self.team.pk), enabled=on
+                actor=None, team=Team.objects.get(pk=self.team.pk), enabled=on, as_operator=True
             )
 
 
@@ -274,7 +274,9 @@ def test_a_stored_rule_overrides_the_default(world):
     """The table, not the catalogue, decides: a Developer's members page made ``blocked``."""
     client = world.client_for("developer", "stale", "team")
     path = f"/teams/{world.team.pk}/members/"
-    team_services.team_set_high_security(actor=None, team=world.team, enabled=True)
+    team_services.team_set_high_security(
+        actor=None, team=world.team, enabled=True, as_operator=True
+    )
     assert client.get(path).status_code == 200
     services.update_policy(cells={("members", "developer"): pages.BLOCKED})
     assert kind(client.get(path)) == "stepup"
