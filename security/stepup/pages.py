@@ -22,11 +22,8 @@ from dataclasses import dataclass
 BLOCKED = "blocked"
 READ_ONLY = "read_only"
 OPEN = "open"
-ACTIONS = {
-    BLOCKED: "Blocked without a fresh 2FA step-up",
-    READ_ONLY: "Read-only without a fresh 2FA step-up",
-    OPEN: "Open",
-}
+# (Without a fresh step-up with a second factor.)
+ACTIONS = {BLOCKED: "Blocked", READ_ONLY: "Read-only", OPEN: "Open"}
 # Strictest first: a user with several roles on a page gets the strictest of their rules.
 STRICTNESS = (BLOCKED, READ_ONLY, OPEN)
 
