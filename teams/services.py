@@ -668,18 +668,24 @@ def policy_update(*, actor: User, team: Team, request: HttpRequest | None = None
 
 
 def team_set_high_security(
-    *, actor: User, team: Team, enabled: bool, request: HttpRequest | None = None
+    *,
+    actor: User | None,
+    team: Team,
+    enabled: bool,
+    request: HttpRequest | None = None,
+    as_operator: bool = False,
 ) -> bool:
     """Turn High Security Mode on or off for the team's pages. An Owner only, and turning
-    it on needs 2FA on the Owner's own account (an operator's command passes
-    ``actor=None``). One audit event; returns True if it changed."""
+    it on needs 2FA on the Owner's own account; ``as_operator`` (``manage.py
+    set_high_security``) skips both, ``actor`` then being the operator's account, if
+    named. One audit event; returns True if it changed."""
     from security.exceptions import SecondFactorNeeded
     from security.twofactor.totp import has_2fa
 
-    if actor is not None:
+    if not as_operator:
         high_security.require(request, "high_security", team_id=team.pk)  # checked again
     with transaction.atomic():
-        if actor is not None:
+        if not as_operator:
             mine = _membership(user=actor, team=team)
             if not mine.role.is_owner:
                 raise PermissionMissing(
@@ -697,7 +703,7 @@ def team_set_high_security(
             request=request,
             actor=actor,
             team_id=team.pk,
-            metadata={"scope": "team", "source": "page" if request is not None else "command"},
+            metadata={"scope": "team", "source": "command" if as_operator else "page"},
         )
     if actor is not None:
         access.forget(actor)

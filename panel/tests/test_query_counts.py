@@ -18,6 +18,9 @@ last-active write does not happen. The counts, and what each query is:
 - the audit log adds 2 (the count of the filtered events, the page of events with their
   actor, user and impersonator), 3 when filtered by user (the user look-up);
 - the 2FA step of sign-in is 4: the session, the pending user, the lock, the device.
+- High Security Mode costs no query while it is off for the user's teams (the team's
+  switch rides in the memberships query, the panel's is held in memory); with it on, a
+  protected page adds 1 (the policy table's cells for the page and the user's roles).
 
 A new query on one of these pages fails here: if it is meant, change the number and the
 list above in the same commit.
@@ -445,3 +448,43 @@ def test_an_emailed_email_change_link_takes_one_query(sam, django_assert_num_que
         get_ok(visitor, f"/auth/email/confirm/{controls.confirm_token(change)}/")
     with django_assert_num_queries(1):
         get_ok(visitor, f"/auth/email/undo/{controls.undo_token(change)}/")
+
+
+# --- High Security Mode -------------------------------------------------------------------------
+
+
+@pytest.fixture
+def owner_browser(user_factory, password):
+    """Olive, Owner of Acme with 2FA, signed in a moment ago (her sign-in is the step-up)."""
+    from teams import services as team_services
+
+    olive = user_factory("olive", full_name="Olive Owner")
+    enrolled = enroll(olive)
+    team = team_services.team_create(name="Acme", owner=olive)
+    client = browser("203.0.113.8")
+    sign_in(client, olive, password, enrolled)
+    return client, team
+
+
+def test_the_high_security_check_costs_no_query_when_the_teams_have_it_off(
+    owner_browser, django_assert_num_queries
+):
+    from security.stepup import high_security
+
+    client, team = owner_browser
+    request = get_ok(client, f"/teams/{team.pk}/members/").wsgi_request
+    # The team's switch came with the memberships (request.teams), the panel's is held
+    # in memory: deciding costs nothing, on a team page or on the user's own pages.
+    with django_assert_num_queries(0):
+        assert not high_security.decide(request, "members", {"team_id": team.pk}).on
+        assert not high_security.decide(request, "sessions", {}).on
+
+
+def test_with_the_mode_on_a_protected_page_reads_the_policy_table_once(owner_browser):
+    from teams import services as team_services
+
+    client, team = owner_browser
+    page = f"/teams/{team.pk}/members/"
+    off = count_queries(client, page)
+    team_services.team_set_high_security(actor=None, team=team, enabled=True, as_operator=True)
+    assert count_queries(client, page) == off + 1

@@ -26,4 +26,6 @@ def superuser_required(view):
             raise PermissionDenied
         return view(request, *args, **kwargs)
 
+    # Read by security.stepup.middleware: a non-superuser gets this 403, not a step-up.
+    wrapped.superuser_required = True
     return wrapped

@@ -33,7 +33,7 @@ class Migration(migrations.Migration):
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('page_key', models.CharField(max_length=40)),
                 ('role', models.CharField(choices=[('superuser', 'Superuser'), ('owner', 'Team Owner'), ('manager', 'Team Manager'), ('developer', 'Team Developer'), ('member', 'Custom team role'), ('user', 'Signed-in user')], max_length=20)),
-                ('action', models.CharField(choices=[('blocked', 'Blocked without a fresh 2FA step-up'), ('read_only', 'Read-only without a fresh 2FA step-up'), ('open', 'Open')], max_length=10)),
+                ('action', models.CharField(choices=[('blocked', 'Blocked'), ('read_only', 'Read-only'), ('open', 'Open')], max_length=10)),
                 ('updated_at', models.DateTimeField(default=django.utils.timezone.now)),
                 ('updated_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
             ],

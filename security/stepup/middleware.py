@@ -100,6 +100,8 @@ class HighSecurityMiddleware:
         user = getattr(request, "user", None)
         if user is None or not user.is_authenticated:
             return None
+        if page_key and getattr(view_func, "superuser_required", False) and not user.is_superuser:
+            page_key = None  # an operator page: the view's own 403 comes first
         if page_key:
             decision = high_security.decide(request, page_key, view_kwargs)
             verified = decision.on and state.is_verified(request)

@@ -22,11 +22,8 @@ from dataclasses import dataclass
 BLOCKED = "blocked"
 READ_ONLY = "read_only"
 OPEN = "open"
-ACTIONS = {
-    BLOCKED: "Blocked without a fresh 2FA step-up",
-    READ_ONLY: "Read-only without a fresh 2FA step-up",
-    OPEN: "Open",
-}
+# (Without a fresh step-up with a second factor.)
+ACTIONS = {BLOCKED: "Blocked", READ_ONLY: "Read-only", OPEN: "Open"}
 # Strictest first: a user with several roles on a page gets the strictest of their rules.
 STRICTNESS = (BLOCKED, READ_ONLY, OPEN)
 
@@ -98,9 +95,12 @@ _TEAM = {
 register("members", "Members and invitations", **_TEAM)
 register("roles", "Team roles and the permission matrix", **_TEAM)
 register("team_policy", "Team security policy", **_TEAM)
-# Operator pages: only superusers reach them (the views answer 403 to anyone else).
-_PANEL = {SUPERUSER: BLOCKED, OWNER: OPEN, MANAGER: OPEN, DEVELOPER: OPEN, MEMBER: OPEN, USER: OPEN}
-register("panel_settings", "Panel settings (blocks, failed attempts, metrics)", **_PANEL)
+# Operator pages: only superusers reach them (anyone else gets the view's 403 first).
+register(
+    "panel_settings",
+    "Panel settings (blocks, failed attempts, metrics)",
+    **dict.fromkeys(ROLES, BLOCKED),
+)
 register("api_keys", "API keys", **dict.fromkeys(ROLES, BLOCKED))
 # Each user's own sessions: viewable, revoking needs the step-up.
 register("sessions", "Session revocation", **dict.fromkeys(ROLES, READ_ONLY))
