@@ -10,6 +10,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
+from accounts.decorators import not_while_impersonating
 from security.auditlog.access import superuser_required
 from security.exceptions import SecondFactorNeeded
 from security.stepup import high_security as hsm, pages, services
@@ -55,6 +56,7 @@ class PolicyTableForm(forms.Form):
         }
 
 
+@not_while_impersonating
 @high_security("high_security")
 @require_http_methods(["GET", "POST"])
 @superuser_required
@@ -83,6 +85,7 @@ def high_security_settings(request: HttpRequest) -> HttpResponse:
     )
 
 
+@not_while_impersonating
 @high_security("high_security")
 @require_POST
 @superuser_required

@@ -8,6 +8,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.views.decorators.http import require_http_methods
 
+from accounts.decorators import not_while_impersonating
 from security.exceptions import SecondFactorNeeded
 from security.stepup import pages, services as stepup_services
 from security.stepup.decorators import high_security
@@ -18,6 +19,7 @@ from teams.decorators import team_owner
 from .common import team_page
 
 
+@not_while_impersonating
 @high_security("high_security")
 @team_owner
 @require_http_methods(["GET", "POST"])
