@@ -88,3 +88,13 @@ def test_the_thresholds_read_as_words():
     assert THRESHOLDS["failed_per_ip_hour"].words() == "warning > 10/hour, critical > 20/hour"
     assert THRESHOLDS["suspicious_rate"].words() == "target < 5%, warning > 5%, critical > 10%"
     assert THRESHOLDS["signin_success_rate"].words() == "target > 95%"
+
+
+def test_the_failures_index_covers_exactly_the_failed_actions_the_metrics_count():
+    from audit.models import AuditEvent
+    from security.metrics.compute import FAILED_ACTIONS
+
+    [index] = [i for i in AuditEvent._meta.indexes if i.name == "audit_failures_time_ip"]
+    condition = dict(index.condition.children)
+    assert sorted(condition["action__in"]) == sorted(str(a) for a in FAILED_ACTIONS)
+    assert condition["outcome"] == AuditEvent.Outcome.FAILURE
