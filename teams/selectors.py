@@ -116,13 +116,12 @@ def alert_scopes():
 
     from security.metrics.alerts import TeamScope
 
+    # One filter() call: the active account and the role are the same membership's.
     teams = (
         Team.objects.filter(
-            memberships__user__is_active=True,
-        )
-        .filter(
             Q(memberships__role__is_owner=True)
-            | Q(memberships__role__permissions__code="system.admin")
+            | Q(memberships__role__permissions__code="system.admin"),
+            memberships__user__is_active=True,
         )
         .distinct()
         .order_by("pk")

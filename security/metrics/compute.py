@@ -152,7 +152,7 @@ def compute(window: str = "24h", *, now=None, team_id: int | None = None, users=
     if users is not None:
         counted = rollup.live_counts(events)
     else:
-        counted = rollup.counts(since, now, team_id=team_id)
+        counted = rollup.counts(since, now, team_id=team_id, daily=not hourly)
     for (hour, action, outcome, via), n in counted.items():
         i = index.get(day_of(hour))
         if i is None:

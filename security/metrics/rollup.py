@@ -13,9 +13,9 @@ from collections import defaultdict
 from datetime import datetime, timedelta
 
 from django.db import transaction
-from django.db.models import Count, Max
+from django.db.models import Count, Max, Sum
 from django.db.models.fields.json import KT
-from django.db.models.functions import TruncHour
+from django.db.models.functions import TruncDay, TruncHour
 from django.utils import timezone
 
 from audit.actions import Action
@@ -82,9 +82,14 @@ def refresh(*, now=None) -> int:
     return len(rows)
 
 
-def counts(since: datetime, now: datetime, *, team_id: int | None = None) -> dict[tuple, int]:
+def counts(
+    since: datetime, now: datetime, *, team_id: int | None = None, daily: bool = False
+) -> dict[tuple, int]:
     """(hour, action, outcome, via) -> count over [hour_of(since), now]: whole past hours
-    from the rollup, the current hour live."""
+    from the rollup, the current hour live. ``daily``: the stored hours are summed per day
+    in the database (the key's hour is then that day's midnight, UTC), so a 30-day view
+    reads about a thousand rows, not one per hour and kind (over 20,000 at 1,000,000
+    events)."""
     current = hour_of(now)
     refresh(now=now)
     out: dict[tuple, int] = defaultdict(int)
@@ -93,9 +98,16 @@ def counts(since: datetime, now: datetime, *, team_id: int | None = None) -> dic
     )
     if team_id is not None:
         stored = stored.filter(team_id=team_id)
-    for hour, action, outcome, via, n in stored.values_list(
-        "hour", "action", "outcome", "via", "count"
-    ):
+    if daily:
+        rows = (
+            stored.annotate(day=TruncDay("hour"))
+            .values("day", "action", "outcome", "via")
+            .annotate(n=Sum("count"))
+            .values_list("day", "action", "outcome", "via", "n")
+        )
+    else:
+        rows = stored.values_list("hour", "action", "outcome", "via", "count")
+    for hour, action, outcome, via, n in rows:
         out[(hour, action, outcome, via)] += n
     live = AuditEvent.objects.filter(created_at__gte=current, created_at__lte=now)
     if team_id is not None:

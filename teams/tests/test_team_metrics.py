@@ -211,3 +211,12 @@ def test_the_team_dashboard_costs_the_same_for_few_or_many_members_and_events(
         at(when, Action.SIGNIN, user=member, outcome=FAIL, ip=f"192.0.2.{n}")
     assert queries() == few == 4 + 7
     assert client.get(path, {"window": "30d"}).context["metrics"].counts["signins"] == 15
+
+
+def test_a_team_whose_only_holder_is_disabled_is_not_watched(acme, globex, alice, user_factory):
+    gus = user_factory("gus", is_active=False)
+    join(globex, gus, "Owner")
+    join(globex, user_factory("gina"), "Developer")  # active, but no system.admin
+    scopes = {scope.team_id: scope for scope in selectors.alert_scopes()}
+    assert list(scopes) == [acme.pk]
+    assert [u.username for u in scopes[acme.pk].recipients] == ["alice"]

@@ -114,3 +114,13 @@ def test_failed_send_attempts_and_waiting_emails_are_counted_even_when_retries_d
     text = exposition().decode()
     assert "panel_email_failed_attempts 9.0" in text
     assert "panel_emails_pending 1.0" in text
+
+
+def test_the_failures_index_covers_exactly_the_failed_actions_the_metrics_count():
+    from audit.models import AuditEvent
+    from security.metrics.compute import FAILED_ACTIONS
+
+    [index] = [i for i in AuditEvent._meta.indexes if i.name == "audit_failures_time_ip"]
+    condition = dict(index.condition.children)
+    assert sorted(condition["action__in"]) == sorted(str(a) for a in FAILED_ACTIONS)
+    assert condition["outcome"] == AuditEvent.Outcome.FAILURE
