@@ -52,7 +52,8 @@ class StepUpCodeForm(forms.Form):
 @ratelimit(key="user", rate=ratelimits.STEPUP_PER_USER, method="POST", group="stepup", block=False)
 @lockout_guarded
 def stepup(request: HttpRequest) -> HttpResponse:
-    """ "Confirm it's you": the password (or a 2FA code) again, valid 15 minutes."""
+    """ "Confirm it's you": the password, a 2FA code, a backup code or a passkey, valid 15
+    minutes; with ``level=2fa`` (High Security Mode) a second factor only."""
     next_url = safe_next(
         request, request.POST.get("next") or request.GET.get("next"), reverse("security:sessions")
     )

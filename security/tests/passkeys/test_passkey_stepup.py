@@ -88,3 +88,9 @@ def test_a_user_without_a_passkey_gets_no_passkey_step_up(bob, password):
     assert "Use your passkey" not in client.get(STEPUP).content.decode()
     response = client.post(STEPUP + "passkey/options/")
     assert response.status_code == 400
+
+
+def test_high_security_offers_a_passkey_only_account_its_passkey_and_no_password(signed_in):
+    page = signed_in.client.get(STEPUP + "?level=2fa&next=/dashboard/").content.decode()
+    assert "Verify with two-factor authentication" in page and "Use your passkey" in page
+    assert 'name="password"' not in page and 'name="level" value="2fa"' in page

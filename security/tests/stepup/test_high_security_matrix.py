@@ -233,8 +233,11 @@ def send(client: Client, method: str, path: str, body: dict):
     return client.get(path) if method == "GET" else client.post(path, body)
 
 
-@pytest.mark.parametrize("page", PAGES, ids=lambda p: f"{p.key}-{p.scope}")
-def test_each_role_in_each_state_gets_what_the_policy_says(world, page):
+@pytest.mark.parametrize("protected", PAGES, ids=lambda p: f"{p.key}-{p.scope}")
+def test_each_role_in_each_state_gets_what_the_policy_says(world, protected):
+    # (Not named "page": that is pytest-playwright's fixture, which would make this a
+    # browser test.)
+    page = protected
     wrong = []
     checked = 0
     for role in roles_for(page):
