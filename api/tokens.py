@@ -119,6 +119,7 @@ def refresh(*, raw: str, request: HttpRequest) -> TokenPair:
     except TokenError:
         raise ApiRefusal("invalid_token", INVALID, status=401) from None
     jti = str(token.get(jwt_settings.JTI_CLAIM, ""))
+    reused = False
     with transaction.atomic():
         family = (
             TokenFamily.objects.select_for_update()
@@ -141,13 +142,15 @@ def refresh(*, raw: str, request: HttpRequest) -> TokenPair:
                 user=family.user,
                 metadata={"family": family.pk, "session": family.session_id, "reason": "reuse"},
             )
-            raise ApiRefusal(
-                "token_reused",
-                "This refresh token was already used. Every token of this sign-in has been "
-                "revoked; sign in again.",
-                status=401,
-            )
-    # Outside the lock: the refusal above must commit (the family ends) before answering.
+            reused = True
+    if reused:
+        # Raised outside the transaction: the family's end must commit, not roll back.
+        raise ApiRefusal(
+            "token_reused",
+            "This refresh token was already used. Every token of this sign-in has been "
+            "revoked; sign in again.",
+            status=401,
+        )
     if live_session(family.session_id, family.user_id) is None:
         raise ApiRefusal("invalid_token", INVALID, status=401)
     with transaction.atomic():

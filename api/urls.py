@@ -2,7 +2,7 @@ from django.contrib.auth.decorators import login_not_required
 from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from .views import keys, resources
+from .views import auth, keys, resources
 
 app_name = "api"
 
@@ -19,6 +19,23 @@ urlpatterns = [
     path("settings/api-keys/new/", keys.key_create, name="key_create"),
     path("settings/api-keys/<int:pk>/revoke/", keys.key_revoke, name="key_revoke"),
     # The JSON API
+    path(v1 + "auth/login", auth.Login.as_view(), name="login"),
+    path(v1 + "auth/login/2fa", auth.LoginTwoFactor.as_view(), name="login_2fa"),
+    path(v1 + "auth/login/device", auth.LoginDevice.as_view(), name="login_device"),
+    path(v1 + "auth/token/refresh", auth.TokenRefresh.as_view(), name="token_refresh"),
+    path(v1 + "auth/logout", auth.Logout.as_view(), name="logout"),
+    path(v1 + "auth/2fa/setup", auth.TwoFactorSetup.as_view(), name="2fa_setup"),
+    path(
+        v1 + "auth/2fa/verify-enrollment",
+        auth.TwoFactorVerifyEnrollment.as_view(),
+        name="2fa_verify_enrollment",
+    ),
+    path(v1 + "auth/2fa/disable", auth.TwoFactorDisable.as_view(), name="2fa_disable"),
+    path(
+        v1 + "auth/2fa/regenerate-backup-codes",
+        auth.TwoFactorRegenerate.as_view(),
+        name="2fa_regenerate",
+    ),
     path(v1 + "domains", resources.DomainList.as_view(), name="domains"),
     path(v1 + "domains/<str:domain_id>", resources.DomainDetail.as_view(), name="domain"),
     path(v1 + "members", resources.MemberList.as_view(), name="members"),

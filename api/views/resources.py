@@ -6,10 +6,12 @@ again and audits the change; the event carries the key or token that made it."""
 from __future__ import annotations
 
 from django.core.paginator import Paginator
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import status
 from rest_framework.response import Response
 
+from audit.actions import Action
 from security.auditlog.access import events_for
 from security.auditlog.filters import AuditEventFilter
 from teams import selectors, services
@@ -35,7 +37,11 @@ TEAM_PARAM = OpenApiParameter(
 )
 PAGE_PARAMS = [
     OpenApiParameter("page", int, description="Page number, from 1."),
-    OpenApiParameter("pageSize", int, description="Items per page, 1 to 100 (default 50)."),
+    OpenApiParameter(
+        "pageSize",
+        {"type": "integer", "minimum": 1, "maximum": 100},
+        description="Items per page, 1 to 100 (default 50).",
+    ),
 ]
 
 
@@ -207,12 +213,12 @@ class MemberDetail(ApiView):
         parameters=[
             TEAM_PARAM,
             *PAGE_PARAMS,
-            OpenApiParameter("action", str, description="An action name, e.g. domain_created."),
+            OpenApiParameter("action", str, enum=Action.values, description="An action name."),
             OpenApiParameter("outcome", str, enum=["success", "failure"]),
             OpenApiParameter("user", str, description="Username or email (actor or affected)."),
             OpenApiParameter("ip", str, description="An address or network (203.0.113.0/24)."),
-            OpenApiParameter("since", str, description="From this day (YYYY-MM-DD)."),
-            OpenApiParameter("until", str, description="To this day, inclusive (YYYY-MM-DD)."),
+            OpenApiParameter("since", OpenApiTypes.DATE, description="From this day."),
+            OpenApiParameter("until", OpenApiTypes.DATE, description="To this day, inclusive."),
         ],
         responses=AuditEventSerializer(many=True),
     )

@@ -52,6 +52,18 @@ class StepRequired(Outcome):
 
 
 @dataclass(frozen=True)
+class PasswordRefused(Outcome):
+    """Unknown account, wrong password or an unverified address: one answer for all."""
+
+
+@dataclass(frozen=True)
+class LockedOut(Outcome):
+    """The (address, account) pair is locked (``lock``: a ``LockStatus``)."""
+
+    lock: object = None
+
+
+@dataclass(frozen=True)
 class Restart(Outcome):
     """The sign-in cannot finish (it expired, or the account changed under it): start
     again from the password."""

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import messages
-from django.contrib.auth import authenticate
 from django.contrib.auth.decorators import login_not_required
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
@@ -32,7 +31,9 @@ from security.signin import pending, pipeline as signin
 from security.signin.outcomes import (
     DeviceCodeRequired,
     Held,
+    LockedOut,
     Outcome,
+    PasswordRefused,
     Restart,
     SecondFactorRequired,
     SignedIn,
@@ -82,29 +83,16 @@ def login_view(request: HttpRequest) -> HttpResponse:
         return redirect("dashboard")
     form = LoginForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
-        login = form.cleaned_data["username"]
-        # The lock is checked before authenticate(): a locked pair costs no password
-        # hash, so a locked-out attacker cannot burn our CPU. Then the attempt reserves
-        # one of the pair's slots, atomically: however many requests arrive at once, at
-        # most AXES_FAILURE_LIMIT passwords of a pair are checked before it locks.
-        ip, username = lockout.pair_for(request, login)
-        lock = lockout.acquire(request, ip=ip, username=username)
-        if lock.locked:
-            pending.clear(request)
-            return locked_response(request, lock)
-        user = authenticate(request, username=login, password=form.cleaned_data["password"])
-        if user is not None:
-            lockout.release(request)  # the password was right: the slot is given back
-        if getattr(request, "axes_locked_out", False):
-            # This failure reached the limit: the axes middleware answers with the
-            # locked page; the form is not shown again.
-            signin.password_failed(request, login=login, user=None)
-            return locked_response(request, lockout.status_for(request, login))
-        if user is not None and user.email_verified:
-            return respond(
-                request, signin.password_verified(request, user, next_url=request.GET.get("next"))
-            )
-        signin.password_failed(request, login=login, user=user)
+        outcome = signin.sign_in_with_password(
+            request,
+            login=form.cleaned_data["username"],
+            password=form.cleaned_data["password"],
+            next_url=request.GET.get("next"),
+        )
+        if isinstance(outcome, LockedOut):
+            return locked_response(request, outcome.lock)
+        if not isinstance(outcome, PasswordRefused):
+            return respond(request, outcome)
         form.add_error(None, LOGIN_FAILED)
     # A refused sign-in (unknown user, wrong password, unverified address alike) is a 400,
     # as every form of the panel answers bad input: the same status and body for each.
