@@ -40,6 +40,9 @@ class StrictSerializer(serializers.Serializer):
         if unknown:
             raise serializers.ValidationError({name: ["Unknown field."] for name in unknown})
         for name, value in data.items():
+            if isinstance(self.fields[name], serializers.CharField) and not isinstance(value, str):
+                # DRF would turn 12 into "12": a wrong type is refused, not guessed.
+                raise serializers.ValidationError({name: ["Must be a string."]})
             if isinstance(value, str) and "\x00" in value:
                 raise serializers.ValidationError({name: ["NUL characters are not allowed."]})
         return super().to_internal_value(data)
