@@ -1,7 +1,8 @@
 """/api/: credentials never in a query string, and JSON error bodies everywhere.
 
-Placed first in MIDDLEWARE, so it sees the request before anything logs, stores or
-looks it up, and every response last:
+Placed before every middleware that reads the request (inside the security-header
+middleware only), so it sees the request before anything logs, stores or looks it up,
+and every response after them:
 
 - A query string that carries a key or token (a parameter named like one, or a value
   that looks like an API key or a JWT) is refused with 400 before any other middleware

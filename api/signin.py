@@ -69,6 +69,10 @@ def detached_session(request: HttpRequest, *, session_key: str | None = None, de
     original = request.session
     store = SessionStore(session_key=session_key)
     request.session = store
+    # Every event of an API sign-in (signin, 2fa_failed, ...) says it came through the API
+    # (an authenticated request keeps the key or token it names).
+    had_via = "audit_via" in request.__dict__
+    request.__dict__.setdefault("audit_via", {"via": "api"})
     # A device token in the request wins (a forged one counts as none); else the one this
     # sign-in began with.
     if device_token is not None:
@@ -83,6 +87,8 @@ def detached_session(request: HttpRequest, *, session_key: str | None = None, de
         request.session = original
         request.__dict__.pop("_device_token_to_set", None)
         request.__dict__.pop("tracked_session", None)
+        if not had_via:
+            request.__dict__.pop("audit_via", None)
 
 
 def load_step(request: HttpRequest, raw, stage: str) -> str:

@@ -88,7 +88,6 @@ class Action(models.TextChoices):
     # The JSON API and API keys (api/)
     API_KEY_CREATED = "api_key_created", "API key created"
     API_KEY_REVOKED = "api_key_revoked", "API key revoked"
-    API_SIGNIN = "api_signin", "Signed in through the API"
     API_SIGNOUT = "api_signout", "Signed out through the API"
     API_TOKEN_REFRESHED = "api_token_refreshed", "API token refreshed"
     API_TOKEN_FAMILY_REVOKED = "api_token_family_revoked", "API tokens revoked (replayed)"

@@ -93,6 +93,8 @@ def test_a_client_using_only_http_enrolls_2fa_signs_in_refreshes_and_loses_a_rep
         assert again.status_code == 401
         session = TrackedSession.objects.get(user=alice, ended_at__isnull=True)
         assert session.method == "totp"
+        signin = AuditEvent.objects.filter(action="signin", outcome="success").latest("id")
+        assert signin.metadata == {"via": "api", "method": "totp"}
 
         # 4. Refresh: a new pair, the old refresh token is spent.
         clock.shift(timedelta(minutes=1))

@@ -159,6 +159,7 @@ def test_unknown_paths_and_server_errors_under_api_answer_the_error_body(
 ):
     missing = api.get("/api/v1/nothing-here")
     assert missing.status_code == 404 and missing.json()["error"]["code"] == "not_found"
+    assert "Content-Security-Policy" in missing and missing["X-Content-Type-Options"] == "nosniff"
     from api.views import resources
 
     def boom(self, request):

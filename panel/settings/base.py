@@ -52,16 +52,17 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
-    # /api/: a key or token in the query string is refused before anything reads or logs
-    # it, and every error under /api/ (the 400 of RequestLimitsMiddleware, a 404, a 429,
-    # a 500) answers the JSON error body instead of an HTML page.
-    "api.middleware.ApiErrorMiddleware",
     # The security headers come first, so that they wrap everything: the early 400 pages
     # of RequestLimitsMiddleware, CSRF's 403 and the 500 made of an exception get them.
     "panel.middleware.SecurityHeadersMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # /api/: a key or token in the query string is refused before anything reads or logs
+    # it, and every error under /api/ (the 400 of RequestLimitsMiddleware, a 404, a 429,
+    # a 500) answers the JSON error body instead of an HTML page. Inside the header
+    # middleware above, so those answers get the security headers too.
+    "api.middleware.ApiErrorMiddleware",
     # Path, headers, cookies, query string and body are checked here, before anything
     # stores or looks up a request-derived value.
     "panel.middleware.RequestLimitsMiddleware",
