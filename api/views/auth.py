@@ -26,10 +26,11 @@ from ..permissions import AccessTokenOnly
 from .base import ApiView, PublicApiView, StrictSerializer
 
 
-def _limit(request, group: str, rate: str) -> None:
-    if is_ratelimited(
-        request._request, group=group, key=ratelimits.ip_key, rate=rate, increment=True
-    ):
+def _limit(request, group: str, rate: str, *, per_user: bool = False) -> None:
+    """The named rate, per client address (sign-in steps) or per account (the 2FA
+    management endpoints, as their page twins)."""
+    key = (lambda g, r: f"user:{request.user.pk}") if per_user else ratelimits.ip_key
+    if is_ratelimited(request._request, group=group, key=key, rate=rate, increment=True):
         raise ApiRefusal("rate_limited", "Too many requests. Try again later.", status=429)
 
 
@@ -321,7 +322,7 @@ class TwoFactorSetup(ApiView):
     permission_classes = [AccessTokenOnly]
 
     def post(self, request):
-        _limit(request, "api-2fa-setup", ratelimits.TWO_FACTOR_ENABLE_PER_USER)
+        _limit(request, "api-2fa-setup", ratelimits.TWO_FACTOR_ENABLE_PER_USER, per_user=True)
         data = _parse(PasswordInput, request)
         user = request.user
         _guard(request)
@@ -365,7 +366,7 @@ class TwoFactorVerifyEnrollment(ApiView):
     permission_classes = [AccessTokenOnly]
 
     def post(self, request):
-        _limit(request, "api-2fa-manage", ratelimits.TWO_FACTOR_SETUP_PER_USER)
+        _limit(request, "api-2fa-manage", ratelimits.TWO_FACTOR_SETUP_PER_USER, per_user=True)
         data = _parse(CodeInput, request)
         _guard(request)
         code = _code(TOTPCodeForm, data["code"])
@@ -394,7 +395,7 @@ class TwoFactorDisable(ApiView):
     permission_classes = [AccessTokenOnly]
 
     def post(self, request):
-        _limit(request, "api-2fa-manage", ratelimits.TWO_FACTOR_MANAGE_PER_USER)
+        _limit(request, "api-2fa-manage", ratelimits.TWO_FACTOR_MANAGE_PER_USER, per_user=True)
         data = _parse(CodeInput, request)
         _guard(request)
         if not totp.has_totp(request.user):
@@ -420,7 +421,7 @@ class TwoFactorRegenerate(ApiView):
     permission_classes = [AccessTokenOnly]
 
     def post(self, request):
-        _limit(request, "api-2fa-manage", ratelimits.TWO_FACTOR_MANAGE_PER_USER)
+        _limit(request, "api-2fa-manage", ratelimits.TWO_FACTOR_MANAGE_PER_USER, per_user=True)
         data = _parse(CodeInput, request)
         _guard(request)
         if not totp.has_totp(request.user):
