@@ -173,3 +173,22 @@ def touch(key: ApiKey, *, now=None) -> bool:
     ApiKey.objects.filter(pk=key.pk).update(last_used_at=now)
     key.last_used_at = now
     return True
+
+
+def revoke_by_operator(*, queryset, request: HttpRequest | None = None) -> int:
+    """Operators (the admin): revoke the live keys in ``queryset``, one event each."""
+    total = 0
+    for key in queryset.filter(revoked_at__isnull=True).select_related("user"):
+        with transaction.atomic():
+            if ApiKey.objects.filter(pk=key.pk, revoked_at__isnull=True).update(
+                revoked_at=timezone.now()
+            ):
+                audit(
+                    Action.API_KEY_REVOKED,
+                    request=request,
+                    user=key.user,
+                    team_id=key.team_id,
+                    metadata={"api_key_id": key.pk, "prefix": key.prefix, "source": "admin"},
+                )
+                total += 1
+    return total

@@ -225,3 +225,20 @@ def test_key_shape():
     assert raw.startswith("pnl_") and len(raw) == 47 and keys.looks_like_key(raw)
     assert keys.generate() != raw
     assert role("Owner").is_owner
+
+
+def test_an_operator_revokes_keys_in_the_admin_and_never_sees_a_hash(
+    operator_client, alice, acme, api, make_key
+):
+    new = make_key(alice, acme)
+    page = operator_client.get("/admin/api/apikey/")
+    assert page.status_code == 200 and new.key.prefix in page.content.decode()
+    detail = operator_client.get(f"/admin/api/apikey/{new.key.pk}/change/").content.decode()
+    assert new.key.key_hash not in detail and new.raw not in detail
+    response = operator_client.post(
+        "/admin/api/apikey/", {"action": "revoke", "_selected_action": [new.key.pk]}
+    )
+    assert response.status_code == 302
+    assert api.get(DOMAINS, **bearer(new.raw)).status_code == 401
+    event = AuditEvent.objects.filter(action="api_key_revoked").get()
+    assert event.metadata["source"] == "admin" and event.user == alice
