@@ -273,3 +273,19 @@ def test_2fa_disable_and_regenerate_through_the_api(api, alice, acme, password):
 
     assert not has_2fa(alice)
     assert time.time()  # the real clock is back
+
+
+def test_a_held_sign_in_answers_a_clear_json_state_not_tokens(
+    api, alice, acme, password, emails_sent_at_once, settings
+):
+    from audit.services import audit
+
+    settings.SUSPICIOUS_SIGNIN_CHECKS = True
+    for _ in range(10):  # a burst of failed attempts on the account
+        audit("signin", outcome="failure", user=alice, metadata={"reason": "bad_credentials"})
+    response = login(api, alice, password)
+    assert response.status_code == 202, response.content
+    body = response.json()
+    assert body["held"] is True and "failure_burst" in body["reasons"]
+    assert "accessToken" not in body and body["message"]
+    assert not TrackedSession.objects.exists()
