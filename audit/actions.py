@@ -101,6 +101,13 @@ class Action(models.TextChoices):
     EMAIL_CHANGE_REQUESTED = "email_change_requested", "Email change requested"
     EMAIL_CHANGED = "email_changed", "Email address changed"
     EMAIL_CHANGE_UNDONE = "email_change_undone", "Email change undone"
+    # The JSON API and API keys (api/)
+    API_KEY_CREATED = "api_key_created", "API key created"
+    API_KEY_REVOKED = "api_key_revoked", "API key revoked"
+    API_SIGNOUT = "api_signout", "Signed out through the API"
+    API_TOKEN_REFRESHED = "api_token_refreshed", "API token refreshed"
+    API_TOKEN_FAMILY_REVOKED = "api_token_family_revoked", "API tokens revoked (replayed)"
+    API_AUTH_FAILED = "api_auth_failed", "API key or token refused"
     # Operations
     RETENTION_PURGE = "retention_purge", "Expired records purged"
     # High Security Mode (security.stepup; team switches in teams.services)

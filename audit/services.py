@@ -145,6 +145,11 @@ def audit(
             actor = request_user
         if impersonator is None:
             impersonator = getattr(request, "impersonator", None)
+        # What made the request, set by the API's authentication (the API key's id or
+        # the access token's session id; never the secret): the event says which.
+        via = getattr(request, "audit_via", None)
+        if isinstance(via, dict):
+            metadata = {**via, **(metadata or {})}
     if impersonator is None:
         impersonator = _impersonator.get()
     if user is None:

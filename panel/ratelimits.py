@@ -61,3 +61,16 @@ def email_key(group: str, request: HttpRequest) -> str:
 def user_key(group: str, request: HttpRequest) -> str:
     user = request.user
     return f"user:{user.pk}" if user.is_authenticated else f"ip:{client_ip(request)}"
+
+
+# The JSON API (api/): requests per API key, and refused keys or tokens per address.
+def api_key_rate(group: str, request: HttpRequest) -> str:
+    return getattr(settings, "API_KEY_RATE_LIMIT", "600/m")
+
+
+def api_auth_failure_rate(group: str, request: HttpRequest) -> str:
+    return getattr(settings, "API_AUTH_FAILURE_RATE_LIMIT", "30/m")
+
+
+API_SIGNIN_PER_IP = "30/m"  # /api/v1/auth/login and its 2fa/device steps, beside the lockout
+API_REFRESH_PER_IP = "60/m"

@@ -15,5 +15,6 @@ urlpatterns = [
     path("", include("accounts.urls")),
     path("", include("security.urls")),
     path("", include("teams.urls")),
+    path("", include("api.urls")),
     path("admin/", admin.site.urls),
 ]

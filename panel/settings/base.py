@@ -48,6 +48,10 @@ INSTALLED_APPS = [
     "accounts",
     "security",
     "teams",
+    "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI and Redoc as our own static files (no CDN)
+    "api",
 ]
 
 MIDDLEWARE = [
@@ -57,6 +61,11 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # /api/: a key or token in the query string is refused before anything reads or logs
+    # it, and every error under /api/ (the 400 of RequestLimitsMiddleware, a 404, a 429,
+    # a 500) answers the JSON error body instead of an HTML page. Inside the header
+    # middleware above, so those answers get the security headers too.
+    "api.middleware.ApiErrorMiddleware",
     # Path, headers, cookies, query string and body are checked here, before anything
     # stores or looks up a request-derived value.
     "panel.middleware.RequestLimitsMiddleware",
@@ -307,6 +316,57 @@ OTP_THROTTLE_FACTOR = 1
 OTP_THROTTLE_MAX_SECONDS = 15 * 60
 # Backup codes: scrypt cost (N; r=8, p=1), about 40 ms a check here.
 BACKUP_CODE_SCRYPT_N = 2**14
+
+# --- The JSON API (api/) ----------------------------------------------------------------
+# API keys are hashed with HMAC-SHA256 under a key derived from SECRET_KEY (purpose
+# "api.keys"), or from API_KEY_HASH_SECRET when set (rotating SECRET_KEY then keeps the
+# keys working).
+API_KEY_HASH_SECRET = env.str("API_KEY_HASH_SECRET", default="")
+API_KEY_RATE_LIMIT = env.str("API_KEY_RATE_LIMIT", default="600/m")
+API_AUTH_FAILURE_RATE_LIMIT = env.str("API_AUTH_FAILURE_RATE_LIMIT", default="30/m")
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "api.authentication.ApiKeyAuthentication",
+        "api.authentication.SessionTokenAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "api.errors.exception_handler",
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+    "DEFAULT_PAGINATION_CLASS": "api.pagination.Pagination",
+    "PAGE_SIZE": 50,
+}
+SIMPLE_JWT = {
+    "ACCESS_TOKEN_LIFETIME": timedelta(minutes=15),
+    "REFRESH_TOKEN_LIFETIME": timedelta(days=7),
+    "ROTATE_REFRESH_TOKENS": True,
+    "ALGORITHM": "HS256",
+    "UPDATE_LAST_LOGIN": False,
+    "USER_ID_CLAIM": "user_id",
+    "AUTH_HEADER_TYPES": ("Bearer",),
+    "TOKEN_TYPE_CLAIM": "token_type",
+    "JTI_CLAIM": "jti",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Panel API",
+    "DESCRIPTION": (
+        "The panel's JSON API. Authenticate with an API key or an access token in "
+        '`Authorization: Bearer`. Every error answers `{"error": {"code", "message"}}`.'
+    ),
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SCHEMA_PATH_PREFIX": "/api/v1",
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "api.schema.add_error_responses",
+    ],
+}
 
 RATELIMIT_USE_CACHE = "default"
 RATELIMIT_VIEW = "panel.views.ratelimited"

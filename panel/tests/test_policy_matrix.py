@@ -229,6 +229,14 @@ EXPECTED: dict[str, dict[str, str]] = {
     # A token of the wrong shape: "not valid" for everyone.
     "teams:invitation": public("404 | 404"),
     **{name: private("404 | 404") for name in TEAM_PAGES},
+    # Profile > Settings > API Keys. Creating needs a fresh step-up; these personas have
+    # no team, so the form sends them back to the list (a key acts in a team).
+    "api:keys": private("200 | 405"),
+    "api:key_create": private(
+        "stepup | stepup",
+        stepped_up="→/settings/api-keys/ | →/settings/api-keys/",
+    ),
+    "api:key_revoke": private("405 | 404"),
 }
 
 # The admin (django.contrib.admin, about a hundred URLs) follows rules, checked on each.
@@ -316,7 +324,9 @@ def assert_refused_without_csrf_token(client, path: str, where: str) -> None:
 
 
 def site_routes():
-    return [r for r in url_patterns() if not r.is_admin]
+    """The pages (the JSON API under /api/ has its own matrix, api/tests/test_api_matrix.py:
+    it authenticates with a header, not a session, and answers JSON)."""
+    return [r for r in url_patterns() if not r.is_admin and not r.route.startswith("api/")]
 
 
 def admin_routes():

@@ -59,14 +59,24 @@ def current_token(request: HttpRequest) -> str | None:
     pending = getattr(request, "_device_token_to_set", None)
     if pending:
         return pending
-    raw = request.COOKIES.get(cookie_name())
-    if not raw:
+    return read_signed_token(request.COOKIES.get(cookie_name()))
+
+
+def read_signed_token(raw: str | None) -> str | None:
+    """The device token inside a signed value (the cookie's, or the API's ``deviceToken``),
+    or None when it is missing, forged or malformed."""
+    if not raw or not isinstance(raw, str) or len(raw) > 500:
         return None
     try:
         token = signing.loads(raw, salt=COOKIE_SALT)
     except signing.BadSignature:
         return None
     return token if isinstance(token, str) and 20 <= len(token) <= 100 else None
+
+
+def signed_token(token: str) -> str:
+    """The signed form of a device token: the cookie's value, and the API's deviceToken."""
+    return signing.dumps(token, salt=COOKIE_SALT)
 
 
 def ensure_token(request: HttpRequest) -> str:
@@ -81,7 +91,7 @@ def ensure_token(request: HttpRequest) -> str:
 def set_cookie(response, token: str) -> None:
     response.set_cookie(
         cookie_name(),
-        signing.dumps(token, salt=COOKIE_SALT),
+        signed_token(token),
         max_age=COOKIE_MAX_AGE,
         httponly=True,
         samesite="Lax",

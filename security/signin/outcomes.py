@@ -52,6 +52,22 @@ class StepRequired(Outcome):
 
 
 @dataclass(frozen=True)
+class PasswordRefused(Outcome):
+    """Unknown account, wrong password or an unverified address: one answer for all;
+    ``disabled`` when the right password of a disabled account was given (only then may
+    the answer say the account is disabled)."""
+
+    disabled: bool = False
+
+
+@dataclass(frozen=True)
+class LockedOut(Outcome):
+    """The (address, account) pair is locked (``lock``: a ``LockStatus``)."""
+
+    lock: object = None
+
+
+@dataclass(frozen=True)
 class Restart(Outcome):
     """The sign-in cannot finish (it expired, or the account changed under it): start
     again from the password."""

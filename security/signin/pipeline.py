@@ -15,11 +15,12 @@ device code, an approval) comes back through ``resume()``.
 
 from __future__ import annotations
 
-from django.contrib.auth import login, logout
+from django.contrib.auth import authenticate, login, logout
 from django.http import HttpRequest
 from django.utils import timezone
 from django_otp.models import Device
 
+from accounts.backends import disabled_account
 from audit.actions import Action
 from audit.models import AuditEvent
 from audit.services import audit
@@ -28,11 +29,51 @@ from security.lockout import policy as lockout
 from security.lockout.policy import account_named, login_for_audit
 from security.sessions import services as sessions
 from security.signin import pending, stages
-from security.signin.outcomes import Outcome, Restart, SecondFactorRequired, SignedIn
+from security.signin.outcomes import (
+    LockedOut,
+    Outcome,
+    PasswordRefused,
+    Restart,
+    SecondFactorRequired,
+    SignedIn,
+)
 from security.suspicious import services as suspicious
 from security.twofactor.totp import has_2fa
 
 BACKEND = "accounts.backends.EmailOrUsernameBackend"
+
+
+def sign_in_with_password(
+    request: HttpRequest, *, login: str, password: str, next_url: str | None = None
+) -> Outcome:
+    """The password step, for the sign-in page and the API alike: ``LockedOut``,
+    ``PasswordRefused`` or what ``password_verified`` answers.
+
+    The lock is checked before authenticate(): a locked pair costs no password hash, so a
+    locked-out attacker cannot burn our CPU. Then the attempt reserves one of the pair's
+    slots, atomically: however many requests arrive at once, at most AXES_FAILURE_LIMIT
+    passwords of a pair are checked before it locks.
+    """
+    ip, username = lockout.pair_for(request, login)
+    lock = lockout.acquire(request, ip=ip, username=username)
+    if lock.locked:
+        pending.clear(request)
+        signin_refused(request, login=login, reason="locked")
+        return LockedOut(lock=lock)
+    user = authenticate(request, username=login, password=password)
+    if user is not None:
+        lockout.release(request)  # the password was right: the slot is given back
+    if getattr(request, "axes_locked_out", False):
+        # This failure reached the limit: the pair is locked now.
+        password_failed(request, login=login, user=None)
+        return LockedOut(lock=lockout.status_for(request, login))
+    if user is not None and user.email_verified:
+        return password_verified(request, user, next_url=next_url)
+    # A disabled account (its right password given: accounts.backends marks the request)
+    # is said so; the attempt counts on the lockout as a failure all the same.
+    disabled = disabled_account(request) if user is None else None
+    password_failed(request, login=login, user=user or disabled)
+    return PasswordRefused(disabled=disabled is not None)
 
 
 def password_verified(request: HttpRequest, user, *, next_url: str | None = None) -> Outcome:

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import messages
-from django.contrib.auth import authenticate
 from django.contrib.auth.decorators import login_not_required
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
@@ -17,7 +16,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from django_ratelimit.core import is_ratelimited
 from django_ratelimit.decorators import ratelimit
 
-from accounts.backends import DISABLED_MESSAGE, disabled_account
+from accounts.backends import DISABLED_MESSAGE
 from accounts.forms import LOGIN_FAILED, LoginForm
 from panel import ratelimits
 from panel.links import safe_next
@@ -34,7 +33,9 @@ from security.signin import pending, pipeline as signin
 from security.signin.outcomes import (
     DeviceCodeRequired,
     Held,
+    LockedOut,
     Outcome,
+    PasswordRefused,
     Restart,
     SecondFactorRequired,
     SignedIn,
@@ -88,34 +89,19 @@ def login_view(request: HttpRequest) -> HttpResponse:
         return redirect("dashboard")
     form = LoginForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
-        login = form.cleaned_data["username"]
-        # The lock is checked before authenticate(): a locked pair costs no password
-        # hash, so a locked-out attacker cannot burn our CPU. Then the attempt reserves
-        # one of the pair's slots, atomically: however many requests arrive at once, at
-        # most AXES_FAILURE_LIMIT passwords of a pair are checked before it locks.
-        ip, username = lockout.pair_for(request, login)
-        lock = lockout.acquire(request, ip=ip, username=username)
-        if lock.locked:
-            pending.clear(request)
-            signin.signin_refused(request, login=login, reason="locked")
-            return locked_response(request, lock)
-        user = authenticate(request, username=login, password=form.cleaned_data["password"])
-        if user is not None:
-            lockout.release(request)  # the password was right: the slot is given back
-        if getattr(request, "axes_locked_out", False):
-            # This failure reached the limit: the axes middleware answers with the
-            # locked page; the form is not shown again.
-            signin.password_failed(request, login=login, user=None)
-            return locked_response(request, lockout.status_for(request, login))
-        if user is not None and user.email_verified:
-            return respond(
-                request, signin.password_verified(request, user, next_url=request.GET.get("next"))
-            )
-        disabled = disabled_account(request) if user is None else None
-        signin.password_failed(request, login=login, user=user or disabled)
+        outcome = signin.sign_in_with_password(
+            request,
+            login=form.cleaned_data["username"],
+            password=form.cleaned_data["password"],
+            next_url=request.GET.get("next"),
+        )
+        if isinstance(outcome, LockedOut):
+            return locked_response(request, outcome.lock)
+        if not isinstance(outcome, PasswordRefused):
+            return respond(request, outcome)
         # A disabled account is said so only once its right password was given (and the
         # attempt was counted on the lockout as a failure all the same).
-        form.add_error(None, DISABLED_MESSAGE if disabled is not None else LOGIN_FAILED)
+        form.add_error(None, DISABLED_MESSAGE if outcome.disabled else LOGIN_FAILED)
     # A refused sign-in (unknown user, wrong password, unverified address alike) is a 400,
     # as every form of the panel answers bad input: the same status and body for each.
     return _render_login(request, form, status=400 if form.is_bound else 200)
