@@ -16,8 +16,11 @@ With the mode on, the answer must be:
   "Verify to make changes".
 
 States: anonymous, no 2FA, stale step-up, fresh step-up (a sign-in with the second factor
-a moment ago counts). The "impersonating" state is added by the lead after merging
-impersonation: see ``STATES`` below.
+a moment ago counts), and impersonating: a superuser who signed in with 2FA a moment ago
+acts as the person. The session is the administrator's, so their fresh step-up counts
+(the answer is the baseline's); the pages out of reach while impersonating (the
+person's sessions, API keys, High Security settings) answer 403 with the mode off and on.
+Superusers cannot be impersonated, so the superuser role has no impersonating state.
 """
 
 from __future__ import annotations
@@ -39,10 +42,9 @@ from teams.models import Membership, Permission, Role, Team
 
 pytestmark = pytest.mark.django_db
 
-# Each state is a way the person's browser stands. A new state (the lead adds
-# "impersonating": an operator acting as the person, whose own step-up must count, see
-# docs/security.md) is one entry here and one branch in ``World.client_for``.
-STATES = ("anonymous", "no_2fa", "stale", "fresh")
+# Each state is a way the person's browser stands: a new state is one entry here and one
+# branch in ``World.client_for``.
+STATES = ("anonymous", "no_2fa", "stale", "fresh", "impersonating")
 
 # Roles on team pages (the person is a member of the team with that role; "superuser" is
 # a panel superuser who is a Developer of the team: the stricter rule of the two applies).
@@ -155,7 +157,16 @@ class World:
                 user.save()
             else:
                 self._member(user, role)
-            if state == "no_2fa":
+            if state == "impersonating":
+                # An operator of their own (a TOTP code is good once per account and step).
+                operator = self.factory(f"op_{role}_{scope}", is_staff=True, is_superuser=True)
+                enrolled = enroll(operator)
+                start_two_factor(client, operator, self.password)
+                assert submit_code(client, enrolled.code())["Location"] == "/dashboard/"
+                started = client.post(f"/impersonate/{user.pk}/", {"reason": "matrix check"})
+                assert started.status_code == 302, started
+                assert client.get("/dashboard/").wsgi_request.impersonator == operator
+            elif state == "no_2fa":
                 assert sign_in(client, user, self.password)["Location"] == "/dashboard/"
             else:
                 enrolled = enroll(user)
@@ -213,6 +224,8 @@ def expected(page: Page, role: str, state: str, method: str, baseline) -> str:
         return "login"
     if baseline.status_code in (403, 404):
         return "page"  # the page's own refusal comes first
+    if state == "impersonating":
+        return "page"  # the administrator's own fresh step-up counts
     action = pages.strictest(pages.get(page.key).default_for(r) for r in roles_of(role, page.scope))
     refused = action == pages.BLOCKED or (action == pages.READ_ONLY and method == "POST")
     if not refused or state == "fresh":
@@ -230,6 +243,16 @@ def roles_for(page: Page) -> tuple[str, ...]:
     return {"team": TEAM_ROLES, "panel": PANEL_ROLES, "own": OWN_ROLES}[page.scope]
 
 
+def states_for(role: str) -> tuple[str, ...]:
+    """Superusers cannot be impersonated: no such state for them."""
+    return tuple(s for s in STATES if not (role == "superuser" and s == "impersonating"))
+
+
+# The issue's list of what is out of reach while impersonating, as page keys: the
+# person's sessions, API keys and High Security settings (403 whatever the mode).
+OUT_OF_REACH = {"sessions", "api_keys", "high_security"}
+
+
 def send(client: Client, method: str, path: str, body: dict):
     return client.get(path) if method == "GET" else client.post(path, body)
 
@@ -242,7 +265,7 @@ def test_each_role_in_each_state_gets_what_the_policy_says(world, protected):
     wrong = []
     checked = 0
     for role in roles_for(page):
-        for state in STATES:
+        for state in states_for(role):
             client = world.client_for(role, state, page.scope)
             for method in ("GET", "POST"):
                 path = (page.get if method == "GET" else page.post).format(t=world.team.pk)
@@ -253,6 +276,10 @@ def test_each_role_in_each_state_gets_what_the_policy_says(world, protected):
                 got = send(client, method, path, page.body)
                 want = expected(page, role, state, method, baseline)
                 checked += 1
+                if state == "impersonating" and page.key in OUT_OF_REACH:
+                    if (baseline.status_code, got.status_code) != (403, 403):
+                        wrong.append((role, state, method, path, "403 out of reach", answer(got)))
+                    continue
                 if want == "page" and answer(got) != answer(baseline):
                     wrong.append((role, state, method, path, answer(baseline), answer(got)))
                 elif want != "page" and kind(got) != want:
@@ -261,7 +288,7 @@ def test_each_role_in_each_state_gets_what_the_policy_says(world, protected):
                     want == "page"
                     and method == "GET"
                     and got.status_code == 200
-                    and state != "fresh"
+                    and state not in ("fresh", "impersonating")
                 ):
                     # A read-only page that opened says so and offers the step-up.
                     read_only = "Verify to make changes" in got.content.decode()
@@ -270,7 +297,7 @@ def test_each_role_in_each_state_gets_what_the_policy_says(world, protected):
                     )
                     if read_only != (action == pages.READ_ONLY):
                         wrong.append((role, state, method, path, "notice", read_only))
-    assert checked == len(roles_for(page)) * len(STATES) * 2
+    assert checked == sum(len(states_for(role)) for role in roles_for(page)) * 2
     assert not wrong, "\n".join(map(str, wrong))
 
 
