@@ -26,6 +26,7 @@ from panel import ratelimits
 from security.sessions import services as tracked
 
 from . import keys, tokens
+from .exceptions import ApiRefusal
 
 REFUSED = "The API key or token is unknown, revoked or expired."
 
@@ -59,6 +60,18 @@ def bearer(request) -> str | None:
 
 def _django(request):
     return getattr(request, "_request", request)
+
+
+def _usable(user) -> None:
+    """An administrator required a new password: until the owner changes it on the web,
+    the account does nothing else, through the API neither (the pages' middleware is
+    accounts.middleware.ForcedPasswordChangeMiddleware)."""
+    if user.must_change_password:
+        raise ApiRefusal(
+            "password_change_required",
+            "An administrator asked for a new password: choose one on the web first.",
+            status=403,
+        )
 
 
 def _refuse(request, kind: str):
@@ -108,6 +121,7 @@ class ApiKeyAuthentication(_BearerAuthentication):
             increment=True,
         ):
             raise exceptions.Throttled(detail="This API key made too many requests.")
+        _usable(key.user)
         keys.touch(key)
         credential = Credential(kind="key", key=key)
         _django(request).api_credential = credential
@@ -123,6 +137,7 @@ class SessionTokenAuthentication(_BearerAuthentication):
         session = tokens.read_access(raw)
         if session is None:
             _refuse(request, "access")
+        _usable(session.user)
         tracked.touch(session)
         credential = Credential(kind="token", session=session)
         _django(request).api_credential = credential

@@ -173,6 +173,23 @@ def test_a_key_whose_owner_left_the_team_or_was_disabled_stops_at_once(
     assert api.get(DOMAINS, **bearer(disabled.raw)).status_code == 401
 
 
+def test_a_key_of_an_account_that_must_change_its_password_is_refused_until_it_does(
+    api, mia, acme, make_key
+):
+    from accounts import controls
+
+    key = make_key(mia, acme)
+    controls.force_password_change(actor=None, user=mia, source="command")
+    response = api.get(DOMAINS, **bearer(key.raw))
+    assert response.status_code == 403
+    assert response.json()["error"]["code"] == "password_change_required"
+    mia.refresh_from_db()
+    mia.set_password("a brand new passphrase 93 lanterns")
+    mia.must_change_password = False
+    mia.save()
+    assert api.get(DOMAINS, **bearer(key.raw)).status_code == 200
+
+
 def test_members_read_needs_the_team_view_permission(api, dave, alice, acme, make_key):
     viewer = Role.objects.create(team=acme, name="Nothing")
     Membership.objects.filter(user=dave, team=acme).update(role=viewer)
