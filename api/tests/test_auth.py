@@ -152,6 +152,16 @@ def test_a_wrong_password_is_a_401_with_the_same_answer_as_an_unknown_account(ap
     assert not wrong.cookies and not TrackedSession.objects.exists()
 
 
+def test_a_disabled_account_is_said_so_only_after_its_right_password(api, alice, acme, password):
+    alice.is_active = False
+    alice.save()
+    wrong = post(api, LOGIN, {"login": "alice", "password": "not the password"})
+    assert wrong.status_code == 401 and wrong.json()["error"]["code"] == "invalid_credentials"
+    right = post(api, LOGIN, {"login": "alice", "password": password})
+    assert right.status_code == 403 and right.json()["error"]["code"] == "account_disabled"
+    assert not TrackedSession.objects.exists()
+
+
 def test_the_lockout_applies_as_on_the_pages(api, alice, acme, password, settings):
     settings.SIGNIN_RATE_LIMIT = "1000/m"
     statuses = [
