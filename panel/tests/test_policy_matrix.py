@@ -229,12 +229,13 @@ EXPECTED: dict[str, dict[str, str]] = {
     # A token of the wrong shape: "not valid" for everyone.
     "teams:invitation": public("404 | 404"),
     **{name: private("404 | 404") for name in TEAM_PAGES},
-    # Profile > Settings > API Keys. Creating needs a fresh step-up; these personas have
-    # no team, so the form sends them back to the list (a key acts in a team).
+    # Profile > Settings > API Keys. Creating needs a fresh step-up (a sign-in a moment
+    # ago counts: only the stale persona is asked); these personas have no team, so the
+    # form sends them back to the list (a key acts in a team).
     "api:keys": private("200 | 405"),
     "api:key_create": private(
-        "stepup | stepup",
-        stepped_up="→/settings/api-keys/ | →/settings/api-keys/",
+        "→/settings/api-keys/ | →/settings/api-keys/",
+        stale_stepup="stepup | stepup",
     ),
     "api:key_revoke": private("405 | 404"),
 }

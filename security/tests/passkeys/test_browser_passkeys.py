@@ -339,6 +339,11 @@ def test_a_sign_in_page_left_open_gets_a_fresh_challenge_before_the_old_one_expi
     time-machine's), so a passkey picked after ten minutes still signs in."""
     dana_with_a_passkey(page, base, user_factory, password)
     sign_out(page)
+    # The sign-in page reached after signing out starts its own request: let it log that
+    # before the log is cleared, or its entry lands in the log of the reloaded page.
+    expect(page.locator("form[data-passkey-form=signin]")).to_have_attribute(
+        "data-autofill-state", "waiting"
+    )
     page.clock.install()
     page.evaluate("sessionStorage.removeItem('passkeyLog')")
     with time_machine.travel(timezone.now(), tick=True) as traveller:
