@@ -11,8 +11,9 @@ last-active write does not happen. The counts, and what each query is:
   permission codes (teams.access, one query, for the team switcher and team pages);
   every signed-in request pays it, the admin's too, as the team security policy
   (idle timeout, required 2FA) is read from the same rows.
-- the Security tab adds 3 without 2FA (2FA device, trusted devices, sign-in activity)
-  and 5 with 2FA (the backup-code set and its unused count as well);
+- the Security tab adds 4 without 2FA (2FA device, passkeys, trusted devices, sign-in
+  activity) and 5 with 2FA (the unused backup codes counted as well): the passkey list
+  also answers whether a passkey makes 2FA on without the app;
 - the Sessions tab adds 3 (this browser's trusted device, held sign-ins, sessions);
 - the admin index adds 1 (the recent actions);
 - the audit log adds 2 (the count of the filtered events, the page of events with their
@@ -190,13 +191,13 @@ def test_the_dashboard_with_2fa_takes_four_queries(tia_browser, django_assert_nu
         get_ok(tia_browser, "/dashboard/")
 
 
-def test_the_security_tab_without_2fa_takes_eight_queries(
+def test_the_security_tab_without_2fa_takes_seven_queries(
     sam, sam_browser, django_assert_num_queries
 ):
     trusted_devices(sam, 2)
     activity(sam, 2)
-    # Passkeys: one query whether one makes 2FA on without the app, one for the list.
-    with django_assert_num_queries(SIGNED_IN_BASE + TEAMS + 5):
+    # Passkeys: one query, for the list and for whether one makes 2FA on without the app.
+    with django_assert_num_queries(SIGNED_IN_BASE + TEAMS + 4):
         response = get_ok(sam_browser, "/settings/security/")
     assert "Enable 2FA" in response.content.decode()
 
@@ -205,7 +206,7 @@ def test_the_security_tab_with_2fa_takes_nine_queries(tia, tia_browser, django_a
     user, _ = tia
     trusted_devices(user, 2)
     activity(user, 2)
-    with django_assert_num_queries(SIGNED_IN_BASE + OTP_VERIFIED + TEAMS + 6):
+    with django_assert_num_queries(SIGNED_IN_BASE + OTP_VERIFIED + TEAMS + 5):
         response = get_ok(tia_browser, "/settings/security/")
     assert "10 of 10 left" in response.content.decode()
 

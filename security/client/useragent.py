@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 from panel.headers import clean, from_request, header_text
 
@@ -32,11 +33,20 @@ def _major(version: str) -> str:
 
 
 def parse(user_agent: str | None) -> Device:
-    from user_agents import parse as ua_parse
-
     text = clean(user_agent)[:PARSE_LIMIT]
     if not text.strip():
         return Device(browser="", os="", device_type="other")
+    return _parse(text)
+
+
+@lru_cache(maxsize=1024)
+def _parse(text: str) -> Device:
+    """ua-parser runs many regular expressions over each string, and the audit log and
+    the activity list show the same few browsers over and over. Keyed on the cleaned,
+    truncated header (at most PARSE_LIMIT characters), so the cache stays small; Device
+    is immutable, so sharing one between callers is safe."""
+    from user_agents import parse as ua_parse
+
     ua = ua_parse(text)
     family = ua.browser.family if ua.browser.family != "Other" else ""
     version = _major(ua.browser.version_string)

@@ -106,7 +106,9 @@ def set_cookie(response, token: str) -> None:
 def trusted_device(user, token: str | None) -> TrustedDevice | None:
     if not token or user is None:
         return None
-    return TrustedDevice.objects.filter(user=user, token_hash=token_hash(token)).first()
+    # A slice, not .first(): (user, token hash) names one row, no ORDER BY needed.
+    found = TrustedDevice.objects.filter(user=user, token_hash=token_hash(token))[:1]
+    return next(iter(found), None)
 
 
 def is_first_signin(user, *, exclude_session: int | None = None) -> bool:

@@ -12,11 +12,14 @@ register = template.Library()
 
 
 @register.simple_tag
-def twofactor_state(user) -> dict:
+def twofactor_state(user, passkey_rows=None) -> dict:
+    """``passkey_rows``: the user's passkeys when the page has read them already (the
+    Security tab lists them), which saves asking the database whether one exists."""
     device = totp.confirmed_device(user)
     if device is None:
         # A passkey alone is a second factor too: 2FA is on, without the app.
-        return {"enabled": False, "by_passkey": has_passkey(user), "count": COUNT}
+        by_passkey = bool(passkey_rows) if passkey_rows is not None else has_passkey(user)
+        return {"enabled": False, "by_passkey": by_passkey, "count": COUNT}
     left = remaining(user)
     return {
         "enabled": True,

@@ -33,8 +33,8 @@ __all__ = [
 
 
 def remaining(user) -> int:
-    code_set = BackupCodeSet.objects.filter(user=user).first()
-    return code_set.remaining() if code_set is not None else 0
+    """The unused codes of the user's set (0 without a set): one query, not two."""
+    return BackupCode.objects.filter(code_set__user=user, used_at__isnull=True).count()
 
 
 def issue_new_set(*, user) -> list[str]:

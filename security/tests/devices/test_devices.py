@@ -307,6 +307,8 @@ def test_the_security_tab_lists_trusted_devices_and_forgets_one(alice, password,
     page = alice_laptop.get("/settings/security/").content.decode()
     assert "Trusted devices" in page and "Chrome 130 on Linux" in page
     device = TrustedDevice.objects.get(user=alice)
+    # The row's form posts to this device's own URL (reversed once for the list).
+    assert f'action="/settings/devices/{device.pk}/forget/"' in page
     response = alice_laptop.post(f"/settings/devices/{device.pk}/forget/", follow=True)
     assert "will need an emailed code" in response.content.decode()
     assert not TrustedDevice.objects.filter(user=alice).exists()
