@@ -1,9 +1,9 @@
 """Exact query counts of the API-keys page and of authenticated API GETs, and no count
 that grows with the rows.
 
-- The API-keys page, signed in through the real pipeline: the 3 of every signed-in page
-  (session, tracked session, user), the user's teams (1, the top bar), the keys with
-  their team (1): 5.
+- The API-keys page, signed in through the real pipeline: the 2 of every signed-in page
+  (session, tracked session with its user), the user's teams (1, the top bar), the keys
+  with their team (1): 4.
 The API's counts leave out the rate-limit counters (a key's request rate): they live in
 the cache, which is Redis in production and the database cache only in this SQLite leg.
 
@@ -56,17 +56,17 @@ def _fresh():
     cache.clear()
 
 
-def test_the_api_keys_page_takes_five_queries_for_one_or_ten_keys(
+def test_the_api_keys_page_takes_four_queries_for_one_or_ten_keys(
     alice, acme, password, make_key, django_assert_num_queries
 ):
     client = browser("203.0.113.5")
     sign_in(client, alice, password)
     make_key(alice, acme)
-    with django_assert_num_queries(5):
+    with django_assert_num_queries(4):
         assert client.get(reverse("api:keys")).status_code == 200
     for n in range(9):
         make_key(alice, acme, name=f"Key {n}")
-    with django_assert_num_queries(5):
+    with django_assert_num_queries(4):
         assert client.get(reverse("api:keys")).status_code == 200
 
 
