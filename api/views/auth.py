@@ -386,6 +386,18 @@ class TwoFactorVerifyEnrollment(ApiView):
         return Response({"backupCodes": codes})
 
 
+def _code_with_2fa_on(request, form_class) -> str:
+    """The opening of the 2FA-management calls that need 2FA on (disable, regenerate):
+    the per-user limit, the body, the guard, 409 when 2FA is off, then the code as
+    ``form_class`` accepts it."""
+    _limit(request, "api-2fa-manage", ratelimits.TWO_FACTOR_MANAGE_PER_USER, per_user=True)
+    data = _parse(CodeInput, request)
+    _guard(request)
+    if not totp.has_totp(request.user):
+        raise ApiRefusal("not_enabled", "Two-factor authentication is not on.", status=409)
+    return _code(form_class, data["code"])
+
+
 @extend_schema(
     summary="Turn 2FA off (a TOTP code or a backup code)",
     request=CodeInput,
@@ -395,12 +407,7 @@ class TwoFactorDisable(ApiView):
     permission_classes = [AccessTokenOnly]
 
     def post(self, request):
-        _limit(request, "api-2fa-manage", ratelimits.TWO_FACTOR_MANAGE_PER_USER, per_user=True)
-        data = _parse(CodeInput, request)
-        _guard(request)
-        if not totp.has_totp(request.user):
-            raise ApiRefusal("not_enabled", "Two-factor authentication is not on.", status=409)
-        code = _code(DisableForm, data["code"])
+        code = _code_with_2fa_on(request, DisableForm)
         try:
             totp.totp_disable(user=request.user, code=code, request=request)
         except CodeRefused as exc:
@@ -421,12 +428,7 @@ class TwoFactorRegenerate(ApiView):
     permission_classes = [AccessTokenOnly]
 
     def post(self, request):
-        _limit(request, "api-2fa-manage", ratelimits.TWO_FACTOR_MANAGE_PER_USER, per_user=True)
-        data = _parse(CodeInput, request)
-        _guard(request)
-        if not totp.has_totp(request.user):
-            raise ApiRefusal("not_enabled", "Two-factor authentication is not on.", status=409)
-        code = _code(TOTPCodeForm, data["code"])
+        code = _code_with_2fa_on(request, TOTPCodeForm)
         try:
             codes = totp.backup_codes_regenerate(user=request.user, totp_code=code, request=request)
         except CodeRefused as exc:
