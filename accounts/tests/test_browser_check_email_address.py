@@ -6,6 +6,8 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
+from panel.tests.browser import press_sign_in
+
 SHOTS = Path("/tmp/shots")
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 900}
@@ -57,7 +59,7 @@ def test_a_password_change_says_this_browser_stays_trusted(
     page.goto(f"{live_server.url}/auth/login/")
     page.get_by_label("Email or username").fill("sam")
     page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in", exact=True).click()
+    press_sign_in(page)
     expect(page).to_have_url(f"{live_server.url}/dashboard/")
     page.goto(f"{live_server.url}/settings/security/password/")
     page.get_by_label("Current password").fill(PASSWORD)

@@ -7,6 +7,8 @@ from urllib.parse import urlsplit
 import pytest
 from playwright.sync_api import expect
 
+from panel.tests.browser import press_sign_in
+
 SHOTS = Path("/tmp/shots")
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 900}
@@ -71,7 +73,7 @@ def test_a_newcomer_signs_up_confirms_the_email_and_reaches_settings(
 
     page.get_by_label("Email or username").fill("sam.okafor")
     page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Sign in", exact=True).click()
+    press_sign_in(page)
     expect(page).to_have_url(f"{live_server.url}/dashboard/")
 
     page.get_by_label("Account menu for Sam Okafor").click()

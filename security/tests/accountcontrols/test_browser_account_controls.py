@@ -9,6 +9,8 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
+from panel.tests import browser
+
 SHOTS = Path("/tmp/shots")
 DESKTOP = {"width": 1280, "height": 900}
 PHONE = {"width": 390, "height": 844}
@@ -35,10 +37,7 @@ def static_from_finders(settings):
 
 
 def sign_in(page, base: str, login: str, password: str = PASSWORD) -> None:
-    page.goto(f"{base}/auth/login/")
-    page.get_by_label("Email or username").fill(login)
-    page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Sign in", exact=True).click()
+    browser.sign_in(page, base, login, password)
 
 
 def test_forced_change_and_disabled_sign_in(live_server, page, static_from_finders, user_factory):
@@ -77,9 +76,6 @@ def test_email_change_and_its_links(live_server, page, static_from_finders, user
     user_factory("sam", password=PASSWORD, full_name="Sam Okafor")
     page.set_viewport_size(DESKTOP)
     sign_in(page, live_server.url, "sam")
-    # The sign-in page may hold its submit for the passkey-autofill challenge: wait for
-    # the signed-in page, or that navigation aborts the next goto.
-    page.wait_for_url(lambda url: "/auth/login/" not in url)
     page.goto(f"{live_server.url}/settings/security/")
     page.get_by_role("link", name="Change", exact=True).click()
     # The sign-in a moment ago counts as the step-up (security.stepup): straight to the form.
@@ -123,9 +119,6 @@ def test_the_members_page_controls(live_server, page, static_from_finders, user_
         )
     page.set_viewport_size(DESKTOP)
     sign_in(page, live_server.url, "mia")
-    # The sign-in page may hold its submit for the passkey-autofill challenge: wait for
-    # the signed-in page, or that navigation aborts the next goto.
-    page.wait_for_url(lambda url: "/auth/login/" not in url)
     page.goto(f"{live_server.url}/teams/{acme.pk}/members/")
     # The sign-in a moment ago counts as the step-up (security.stepup).
     page.get_by_label("Account of Dave Developer").select_option("disable")

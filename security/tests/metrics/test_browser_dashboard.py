@@ -12,6 +12,7 @@ from playwright.sync_api import expect
 
 from audit.actions import Action
 from audit.models import AuditEvent
+from panel.tests.browser import press_sign_in
 from security.tests.metrics.conftest import at
 
 SHOTS = Path("/tmp/shots")
@@ -54,10 +55,7 @@ def test_the_dashboard_reads_at_desktop_and_phone_widths(
     page.goto(f"{live_server.url}/auth/login/")
     page.get_by_label("Email or username").fill("root")
     page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in", exact=True).click()
-    # The sign-in page may hold the submit while its passkey-autofill challenge is on the
-    # way: wait for the signed-in page before going on, or that navigation aborts ours.
-    page.wait_for_url(lambda url: "/auth/login/" not in url)
+    press_sign_in(page)
     page.goto(f"{live_server.url}/operations/metrics/")
     expect(page.get_by_role("heading", name="Security metrics", exact=True)).to_be_visible()
     expect(page.get_by_role("heading", name="Failed sign-ins per address and hour")).to_be_visible()

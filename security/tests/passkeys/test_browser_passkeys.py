@@ -22,6 +22,7 @@ from django.utils import timezone
 from playwright.sync_api import Page, expect
 
 from audit.models import AuditEvent
+from panel.tests.browser import sign_in as sign_in_with_password
 from security.lockout.models import Lockout
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -114,13 +115,6 @@ def held_autofill(page: Page) -> Page:
     """The page's autofill requests wait for ``window.__pickPasskey()``."""
     page.add_init_script(HOLD_AUTOFILL)
     return page
-
-
-def sign_in_with_password(page: Page, base: str, login: str, password: str) -> None:
-    page.goto(base + "/auth/login/")
-    page.get_by_label("Email or username").fill(login)
-    page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Sign in", exact=True).click()
 
 
 def sign_out(page: Page) -> None:
@@ -395,7 +389,7 @@ def test_a_password_posted_while_the_autofill_challenge_is_on_its_way_waits_for_
         page.wait_for_timeout(50)
     page.get_by_label("Email or username").fill("dana")
     page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Sign in", exact=True).click()
+    page.get_by_role("button", name="Sign in", exact=True).click()  # no wait: it is held
     page.wait_for_timeout(500)
     assert posted == [base + "/auth/passkey/options/"]  # the password waits
     held[0].continue_()

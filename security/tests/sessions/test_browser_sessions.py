@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
+from panel.tests.browser import sign_in as _sign_in
 from security.client import geoip
 from security.tests.helpers import FIREFOX_WINDOWS, LONDON, SAFARI_IPHONE, code_from, write_city_db
 
@@ -25,13 +26,6 @@ def _shoot(page, name: str, *, phone_too: bool = False) -> None:
         page.set_viewport_size(PHONE)
         page.screenshot(path=str(SHOTS / f"{name}-390.png"), full_page=True)
         page.set_viewport_size(size)
-
-
-def _sign_in(page, url: str, username: str, password: str) -> None:
-    page.goto(f"{url}/auth/login/")
-    page.get_by_label("Email or username").fill(username)
-    page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Sign in", exact=True).click()
 
 
 @pytest.mark.browser

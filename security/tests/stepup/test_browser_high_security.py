@@ -12,6 +12,7 @@ import time_machine
 from django.utils import timezone
 from playwright.sync_api import Page, expect
 
+from panel.tests.browser import press_sign_in
 from security.models import BlockedNetwork
 from security.stepup import services
 from security.tests.helpers import enroll
@@ -42,7 +43,7 @@ def sign_in_minutes_ago(page: Page, base: str, login: str, enrolled, minutes: in
         page.goto(base + "/auth/login/")
         page.get_by_label("Email or username").fill(login)
         page.get_by_label("Password").fill(PASSWORD)
-        page.get_by_role("button", name="Sign in", exact=True).click()
+        press_sign_in(page)
         page.get_by_label("Authentication code").fill(enrolled.code())
         page.get_by_role("button", name="Verify").click()
         expect(page).to_have_url(base + "/dashboard/")

@@ -16,6 +16,8 @@ import zxingcpp
 from PIL import Image
 from playwright.sync_api import Page, expect
 
+from panel.tests.browser import sign_in
+
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 SHOTS = Path("/tmp/shots")
@@ -24,13 +26,6 @@ SHOTS = Path("/tmp/shots")
 def shot(page: Page, name: str) -> None:
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
-
-
-def sign_in(page: Page, base: str, login: str, password: str) -> None:
-    page.goto(base + "/auth/login/")
-    page.get_by_label("Email or username").fill(login)
-    page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Sign in", exact=True).click()
 
 
 def sign_out(page: Page) -> None:
