@@ -22,6 +22,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import secrets
 import shutil
 import statistics
 import subprocess
@@ -144,6 +145,11 @@ def main() -> int:
         panel_port, control_port = free_port(), free_port()
         env = server_environment(tmp, panel_port, database_url)
         env["ALLOWED_HOSTS"] = HOST
+        if os.environ.get("REDIS_URL"):
+            # Production's cache (and the control's: the same settings underneath).
+            env.update(
+                REDIS_URL=os.environ["REDIS_URL"], BENCH_CACHE_PREFIX=f"bench{secrets.token_hex(4)}"
+            )
         cookies = prepare_database(env)
         servers["panel"] = Server(env, panel_port, tmp / "panel.log")
         control_env = {**env, "DJANGO_SETTINGS_MODULE": "bench.control_settings"}

@@ -162,6 +162,11 @@ def prepare_database(env: dict[str, str]) -> dict[str, dict[str, str]]:
     user.set_password(PASSWORD)
     user.save()
     assert user.password.startswith("bcrypt_sha256$"), user.password
+    # As every account does (teams.receivers), it owns a team: every signed-in page
+    # reads its memberships for the team session policy.
+    from teams import services as team_services
+
+    team_services.team_create(name="Victim's team", owner=user)
     cookies = {}
     # Three sets: one per phase (each phase's browsers are new, with new addresses).
     for phase in range(3):

@@ -143,7 +143,8 @@ REDIS_URL = redis_url()
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            # Django's, with one client object per pool (panel/cache.py).
+            "BACKEND": "panel.cache.RedisCache",
             "LOCATION": REDIS_URL,
             # Keeps the cache's keys apart from Celery's queues in the same database.
             "KEY_PREFIX": "panel",
@@ -158,6 +159,10 @@ else:
             "LOCATION": "panel_cache",
         }
     }
+# A user's teams, roles and permissions (read on every signed-in page for the session
+# policy) kept in the cache, replaced on any team change (teams.access). With the
+# database cache it would trade one query for another: on with Redis only.
+TEAM_ACCESS_CACHE_SECONDS = env.int("TEAM_ACCESS_CACHE_SECONDS", default=300 if REDIS_URL else 0)
 
 CELERY_BROKER_URL = REDIS_URL or "memory://"
 CELERY_RESULT_BACKEND = REDIS_URL or None

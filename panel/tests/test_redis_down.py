@@ -57,7 +57,7 @@ def private_redis(settings, tmp_path):
             time.sleep(0.05)
     settings.CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "panel.cache.RedisCache",
             "LOCATION": f"redis://127.0.0.1:{port}/0",
             "KEY_PREFIX": "panel",
             "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},

@@ -127,7 +127,7 @@ def test_production_on_postgresql_keeps_its_connections_for_a_minute():
 
 def test_redis_url_is_the_cache_the_broker_and_the_result_backend():
     s = settings_of(REDIS_URL="redis://cache.internal:6380/2")
-    assert s["cache"] == "django.core.cache.backends.redis.RedisCache"
+    assert s["cache"] == "panel.cache.RedisCache"  # Django's, with one client per pool
     assert s["cache_location"] == "redis://cache.internal:6380/2"
     assert s["broker"] == "redis://cache.internal:6380/2"
     assert s["result_backend"] == "redis://cache.internal:6380/2"
