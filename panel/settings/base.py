@@ -267,7 +267,7 @@ EMAIL_CHANGE_TIMEOUT = 24 * 3600
 EMAIL_CHANGE_UNDO_TIMEOUT = 7 * 24 * 3600
 
 # --- Sessions, cookies ----------------------------------------------------------------
-SESSION_ENGINE = "django.contrib.sessions.backends.db"
+SESSION_ENGINE = "panel.session_store"
 SESSION_COOKIE_AGE = 12 * 3600
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"

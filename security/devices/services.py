@@ -107,7 +107,7 @@ def trusted_device(user, token: str | None) -> TrustedDevice | None:
     if not token or user is None:
         return None
     # A slice, not .first(): (user, token hash) names one row, no ORDER BY needed.
-    found = TrustedDevice.objects.filter(user=user, token_hash=token_hash(token))[:1]
+    found = TrustedDevice.objects.filter(user=user, token_hash=token_hash(token)).order_by()[:1]
     return next(iter(found), None)
 
 

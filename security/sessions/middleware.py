@@ -62,9 +62,11 @@ class SessionTrackingMiddleware:
         # session whose password changed, and we want to say why.
         # The user's row comes in the same query; Django's session check (run when
         # request.user is first touched, just below) uses it instead of a second read.
-        # A slice, not .first(): the pk is unique, and .first()'s ORDER BY costs CPU to
-        # compile on every page.
-        record = next(iter(TrackedSession.objects.filter(pk=pk).select_related("user")[:1]), None)
+        # A slice without an ORDER BY (the model's ordering cleared): the pk is unique, and
+        # an ORDER BY costs CPU to compile on every page.
+        record = next(
+            iter(TrackedSession.objects.filter(pk=pk).select_related("user").order_by()[:1]), None
+        )
         if record is None:
             self._sign_out(request, None, Reason.REVOKED)
             return
