@@ -119,6 +119,8 @@ TEMPLATES = [
                 "panel.context_processors.site",
                 "teams.context_processors.teams",
             ],
+            # {% url %} keeps the answers of constant names (panel/templatetags/cached_url.py).
+            "builtins": ["panel.templatetags.cached_url"],
         },
     },
 ]
