@@ -1,0 +1,92 @@
+"""panel.prepared.PreparedLookup returns what the ORM returns for the same queryset, with
+the ORM's SQL compiled once (both legs: SQLite needs the datetime and boolean converters,
+PostgreSQL the inet and time zone handling)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.utils import timezone
+
+from panel.prepared import PreparedLookup
+from security.sessions.models import TrackedSession
+
+pytestmark = pytest.mark.django_db
+
+LOOKUP = PreparedLookup(
+    TrackedSession,
+    lambda pk: TrackedSession.objects.filter(pk=pk).select_related("user").order_by()[:1],
+)
+
+
+def fields(obj) -> dict:
+    return {f.attname: getattr(obj, f.attname) for f in obj._meta.concrete_fields}
+
+
+@pytest.fixture
+def record(alice):
+    return TrackedSession.objects.create(
+        user=alice,
+        session_key_hash="a" * 64,
+        ip="2001:db8::7",
+        user_agent="Mozilla/5.0 (X11; Linux x86_64) Firefox/120.0",
+        browser="Firefox 120",
+        os="Linux",
+        device_type="desktop",
+        city="Zürich",
+        country="Switzerland",
+        country_code="CH",
+        latitude=47.37,
+        longitude=8.54,
+        method="password",
+        ended_at=timezone.now() - timedelta(minutes=3),
+        end_reason=TrackedSession.EndReason.REVOKED,
+    )
+
+
+def test_the_row_and_its_user_match_the_orms(record, alice, django_assert_num_queries):
+    orm = TrackedSession.objects.select_related("user").get(pk=record.pk)
+    with django_assert_num_queries(1):
+        found = LOOKUP.first(record.pk)
+        assert found.user.username == "alice"  # the join: no second query
+    assert type(found) is TrackedSession and found.pk == record.pk
+    assert fields(found) == fields(orm)
+    assert fields(found.user) == fields(orm.user)
+    assert found.ended_at.tzinfo is not None and found.ended_at == orm.ended_at
+    assert found.user.is_active is True  # a boolean, not SQLite's 1
+    assert found._state.adding is False and found._state.db == "default"
+
+
+def test_a_missing_row_is_none(record):
+    assert LOOKUP.first(record.pk + 1000) is None
+
+
+def test_the_sql_is_compiled_once_per_connection(monkeypatch, record):
+    from django.db.models.sql import compiler
+
+    LOOKUP.first(record.pk)  # compiled now, if no earlier test did
+    calls = []
+    real = compiler.SQLCompiler.as_sql
+    monkeypatch.setattr(
+        compiler.SQLCompiler, "as_sql", lambda self, *a, **k: calls.append(1) or real(self, *a, **k)
+    )
+    for _ in range(3):
+        assert LOOKUP.first(record.pk).pk == record.pk
+    assert calls == []
+    assert getattr(connection, LOOKUP.attribute).sql.count("%s") == 1
+
+
+def test_querysets_it_cannot_stand_for_are_refused():
+    from django.db.models import Count
+
+    two = PreparedLookup(TrackedSession, lambda v: TrackedSession.objects.filter(pk=v, user_id=v))
+    with pytest.raises(ValueError, match="exactly one parameter"):
+        two.first(1)
+    annotated = PreparedLookup(
+        TrackedSession,
+        lambda v: TrackedSession.objects.filter(pk=v).annotate(n=Count("user__audit_events")),
+    )
+    with pytest.raises(ValueError, match="no annotations"):
+        annotated.first(1)
