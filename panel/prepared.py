@@ -9,29 +9,50 @@ way Django's ``ModelIterable`` does: the compiler's own column list, converters 
 ``select_related`` populators. The result is what ``queryset.first()`` would return,
 which ``panel/tests/test_prepared.py`` checks against the ORM on both test legs.
 
-Only what these lookups need: one parameter, no annotations, no prefetching, no
-deferred fields. A queryset outside that is refused when it is first compiled.
+Only what these lookups need: parameters that are plain values (the build function's
+arguments; constants of the queryset such as ``confirmed=True`` stay as compiled), no
+annotations, no prefetching, no deferred fields. A queryset outside that is refused when
+it is first compiled.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 from django.db import connections, router
 from django.db.models import Model, QuerySet
 from django.db.models.query import get_related_populators
 
-# A value no real lookup uses, to find the parameter's place in the compiled SQL.
-_MARKER = -7_777_777_777
+
+def _marker(kind: type, n: int) -> Any:
+    """A value no real lookup uses, to find argument ``n``'s place in the compiled SQL."""
+    if kind is datetime:
+        return datetime(1901, 1, 1, 0, 0, n, 7, tzinfo=UTC)
+    if kind is str:
+        return f"\x1fpanel-prepared-marker-{n}"
+    return -7_777_777_700 - n
+
+
+def _adapt(ops, value: Any) -> Any:
+    """A datetime as the ORM sends it to this backend (SQLite: naive UTC text)."""
+    if isinstance(value, datetime):
+        return ops.adapt_datetimefield_value(value)
+    return value
 
 
 class _Compiled:
-    def __init__(self, queryset: QuerySet, alias: str) -> None:
+    def __init__(self, queryset: QuerySet, alias: str, markers: list) -> None:
         compiler = queryset.query.get_compiler(using=alias)
         sql, params = compiler.as_sql()
-        if len(params) != 1 or str(params[0]) != str(_MARKER):
-            raise ValueError(f"a prepared lookup takes exactly one parameter, got {params!r}")
+        arity = len(markers)
+        markers = [str(_adapt(compiler.connection.ops, m)) for m in markers]
+        # Each parameter: the index of the argument it takes, or None for a constant.
+        self.slots = [markers.index(str(p)) if str(p) in markers else None for p in params]
+        self.params = list(params)
+        if sorted(s for s in self.slots if s is not None) != list(range(arity)):
+            raise ValueError(f"each argument must be used exactly once as a parameter: {params!r}")
         if compiler.annotation_col_map or queryset._prefetch_related_lookups:
             raise ValueError("a prepared lookup has no annotations and no prefetching")
         self.sql = sql
@@ -49,13 +70,21 @@ class _Compiled:
 
 
 class PreparedLookup:
-    """``PreparedLookup(Model, lambda value: Model.objects.filter(pk=value)...)`` then
-    ``lookup.first(value)``: the first instance or None. The value is passed to the
-    database as it is (an int, a str): no field conversion."""
+    """``PreparedLookup(Model, lambda pk: Model.objects.filter(pk=pk)...)`` then
+    ``lookup.first(pk)`` (the first instance or None) or ``lookup.all(pk)`` (a list);
+    ``kinds`` names each argument's type when they are not one int.
+    Arguments go to the database as they are (an int, a str; a datetime is adapted as
+    the ORM does): no other field conversion, so pass what the column holds (a primary
+    key, not an instance)."""
 
-    def __init__(self, model: type[Model], build: Callable[[Any], QuerySet]) -> None:
+    def __init__(
+        self, model: type[Model], build: Callable[..., QuerySet], kinds: tuple[type, ...] = (int,)
+    ) -> None:
         self.model = model
         self.build = build
+        # The type of each argument (int, str or datetime): its marker is of that type.
+        self.kinds = kinds
+        self.arity = len(kinds)
         self.attribute = f"_panel_prepared_{id(self)}"
 
     def _compiled(self, alias: str) -> _Compiled:
@@ -63,21 +92,44 @@ class PreparedLookup:
         # Kept on the connection object (one per thread and alias), with its compiler.
         compiled = getattr(connection, self.attribute, None)
         if compiled is None:
-            compiled = _Compiled(self.build(_MARKER), alias)
+            markers = [_marker(kind, n) for n, kind in enumerate(self.kinds)]
+            compiled = _Compiled(self.build(*markers), alias, markers)
             setattr(connection, self.attribute, compiled)
         return compiled
 
-    def first(self, value: Any) -> Model | None:
+    def _rows(self, values: tuple, one: bool) -> tuple[str, _Compiled, list]:
+        if len(values) != self.arity:
+            raise TypeError(f"this lookup takes {self.arity} arguments, got {len(values)}")
         alias = router.db_for_read(self.model)
         compiled = self._compiled(alias)
+        ops = connections[alias].ops
+        params = [
+            compiled.params[i] if slot is None else _adapt(ops, values[slot])
+            for i, slot in enumerate(compiled.slots)
+        ]
         with connections[alias].cursor() as cursor:
-            cursor.execute(compiled.sql, [value])
-            row = cursor.fetchone()
-        if row is None:
-            return None
+            cursor.execute(compiled.sql, params)
+            rows = [cursor.fetchone()] if one else cursor.fetchall()
+        return alias, compiled, [row for row in rows if row is not None]
+
+    def _build(self, alias: str, compiled: _Compiled, rows: list) -> list[Model]:
         if compiled.converters:
-            row = next(compiled.compiler.apply_converters([row], compiled.converters))
-        obj = compiled.model.from_db(alias, compiled.init_list, row[compiled.start : compiled.end])
-        for populator in compiled.related:
-            populator.populate(row, obj)
-        return obj
+            rows = compiled.compiler.apply_converters(rows, compiled.converters)
+        found = []
+        for row in rows:
+            obj = compiled.model.from_db(
+                alias, compiled.init_list, row[compiled.start : compiled.end]
+            )
+            for populator in compiled.related:
+                populator.populate(row, obj)
+            found.append(obj)
+        return found
+
+    def first(self, *values: Any) -> Model | None:
+        alias, compiled, rows = self._rows(values, one=True)
+        found = self._build(alias, compiled, rows)
+        return found[0] if found else None
+
+    def all(self, *values: Any) -> list[Model]:
+        alias, compiled, rows = self._rows(values, one=False)
+        return self._build(alias, compiled, rows)

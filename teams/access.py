@@ -24,6 +24,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.cache import cache
+from django.core.signals import request_started
 from django.db import transaction
 from django.db.models import F
 
@@ -42,7 +43,9 @@ _SHAPE = hashlib.sha256(
     ).encode()
 ).hexdigest()[:8]
 GENERATION_KEY = f"teams:access:{_SHAPE}:generation"
-# Set on the database connection while its open transaction has written team data.
+# Set on the database connection while its open transaction has written team data;
+# cleared when that transaction commits, and at the start of each request (a rolled back
+# one leaves it set until then: entries are not stored meanwhile, which is only slower).
 _DIRTY = "_team_access_written"
 
 
@@ -173,3 +176,10 @@ def access_for(user, team_id) -> TeamAccess | None:
         return load(user).get(int(team_id))
     except (TypeError, ValueError):
         return None
+
+
+def _request_started(**kwargs) -> None:
+    setattr(transaction.get_connection(), _DIRTY, False)
+
+
+request_started.connect(_request_started, dispatch_uid="teams.access.request_started")

@@ -4,7 +4,7 @@ PostgreSQL the inet and time zone handling)."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from django.db import connection
@@ -82,7 +82,7 @@ def test_querysets_it_cannot_stand_for_are_refused():
     from django.db.models import Count
 
     two = PreparedLookup(TrackedSession, lambda v: TrackedSession.objects.filter(pk=v, user_id=v))
-    with pytest.raises(ValueError, match="exactly one parameter"):
+    with pytest.raises(ValueError, match="exactly once"):
         two.first(1)
     annotated = PreparedLookup(
         TrackedSession,
@@ -90,3 +90,43 @@ def test_querysets_it_cannot_stand_for_are_refused():
     )
     with pytest.raises(ValueError, match="no annotations"):
         annotated.first(1)
+
+
+def test_datetime_arguments_and_constants_answer_as_the_orm(alice):
+    """A datetime argument is adapted as the ORM adapts it (SQLite compares text), the
+    boundary included; ``ended_at__isnull`` stays compiled in."""
+    now = timezone.now().replace(microsecond=250_000)
+    rows = []
+    for n, minutes in enumerate((0, 5, 10, 60)):
+        rows.append(
+            TrackedSession.objects.create(
+                user=alice,
+                session_key_hash=f"{n}" * 64,
+                last_active_at=now - timedelta(minutes=minutes),
+                ended_at=now if minutes == 10 else None,
+            )
+        )
+    since = PreparedLookup(
+        TrackedSession,
+        lambda user_id, cutoff: TrackedSession.objects.filter(
+            user_id=user_id, ended_at__isnull=True, last_active_at__gte=cutoff
+        ).order_by("-last_active_at", "-id"),
+        kinds=(int, datetime),
+    )
+    for cutoff in (
+        now,
+        now - timedelta(minutes=5),  # exactly the second row's time: included
+        now - timedelta(minutes=5, microseconds=-1),
+        now - timedelta(hours=2),
+        now + timedelta(seconds=1),
+    ):
+        orm = list(
+            TrackedSession.objects.filter(
+                user=alice, ended_at__isnull=True, last_active_at__gte=cutoff
+            ).order_by("-last_active_at", "-id")
+        )
+        assert [r.pk for r in since.all(alice.pk, cutoff)] == [r.pk for r in orm], cutoff
+    assert [r.pk for r in since.all(alice.pk, now - timedelta(minutes=5))] == [
+        rows[0].pk,
+        rows[1].pk,
+    ]

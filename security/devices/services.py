@@ -28,6 +28,7 @@ from audit.actions import Action
 from audit.services import audit
 from panel.links import absolute_reverse
 from panel.net import client_ip
+from panel.prepared import PreparedLookup
 from security.client.context import client_context
 from security.devices.models import NewDeviceChallenge, TrustedDevice
 from security.exceptions import ResendRefused
@@ -106,9 +107,18 @@ def set_cookie(response, token: str) -> None:
 def trusted_device(user, token: str | None) -> TrustedDevice | None:
     if not token or user is None:
         return None
-    # A slice, not .first(): (user, token hash) names one row, no ORDER BY needed.
-    found = TrustedDevice.objects.filter(user=user, token_hash=token_hash(token)).order_by()[:1]
-    return next(iter(found), None)
+    return _TRUSTED.first(user.pk, token_hash(token))
+
+
+# (user, token hash) names one row: no ORDER BY. Compiled once (panel.prepared): the
+# Sessions tab and every sign-in read it.
+_TRUSTED = PreparedLookup(
+    TrustedDevice,
+    lambda user_id, hashed: TrustedDevice.objects.filter(
+        user_id=user_id, token_hash=hashed
+    ).order_by()[:1],
+    kinds=(int, str),
+)
 
 
 def is_first_signin(user, *, exclude_session: int | None = None) -> bool:

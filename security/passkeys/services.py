@@ -24,6 +24,7 @@ from accounts.emails import send_email
 from audit.actions import Action
 from audit.models import AuditEvent
 from audit.services import audit
+from panel.prepared import PreparedLookup
 from security.exceptions import PasskeyRefused
 from security.passkeys.ceremony import PanelWebAuthnHelper
 from security.sessions import services as sessions
@@ -67,8 +68,17 @@ def kind_of(credential: WebAuthnCredential) -> str:
 def rows_for(user) -> list[PasskeyRow]:
     return [
         PasskeyRow(c.pk, c.name, kind_of(c), c.created_at, c.last_used_at)
-        for c in passkeys_of(user)
+        for c in _PASSKEYS.all(user.pk)
     ]
+
+
+# passkeys_of(), compiled once (panel.prepared): the Security tab lists them on every view.
+_PASSKEYS = PreparedLookup(
+    WebAuthnCredential,
+    lambda user_id: WebAuthnCredential.objects.filter(user_id=user_id, confirmed=True).order_by(
+        "created_at", "pk"
+    ),
+)
 
 
 # --- The challenge of a ceremony, in the session ------------------------------------------

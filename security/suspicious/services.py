@@ -15,7 +15,7 @@ from __future__ import annotations
 import hmac
 import logging
 import math
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.core import signing
 from django.db import transaction
@@ -31,6 +31,7 @@ from audit.models import AuditEvent
 from audit.services import audit
 from panel.links import absolute_url
 from panel.net import client_ip
+from panel.prepared import PreparedLookup
 from security.client import geoip
 from security.client.context import client_context
 from security.devices import services as devices
@@ -270,10 +271,19 @@ def held_for(request: HttpRequest) -> tuple[SuspiciousSignIn | None, dict]:
     return held, data
 
 
-def pending_for(user):
-    return SuspiciousSignIn.objects.filter(
-        user=user, status=SuspiciousSignIn.Status.PENDING, expires_at__gt=timezone.now()
-    )
+def pending_for(user) -> list[SuspiciousSignIn]:
+    """The user's held sign-ins still waiting for a decision."""
+    return _PENDING.all(user.pk, timezone.now())
+
+
+# Compiled once (panel.prepared): the Sessions tab reads it on every view.
+_PENDING = PreparedLookup(
+    SuspiciousSignIn,
+    lambda user_id, now: SuspiciousSignIn.objects.filter(
+        user_id=user_id, status=SuspiciousSignIn.Status.PENDING, expires_at__gt=now
+    ),
+    kinds=(int, datetime),
+)
 
 
 def _decide(held: SuspiciousSignIn, status: str, via: str) -> SuspiciousSignIn:

@@ -25,6 +25,7 @@ from accounts.emails import send_email
 from audit.actions import Action
 from audit.models import AuditEvent
 from audit.services import audit
+from panel.prepared import PreparedLookup
 from security.exceptions import AlreadyEnabled, CodeRefused
 from security.passkeys.services import has_passkey, remove_all as remove_all_passkeys
 from security.sessions import services as sessions
@@ -51,7 +52,16 @@ QR_SIZE = 256
 def confirmed_device(user) -> EncryptedTOTPDevice | None:
     if user is None or not getattr(user, "pk", None):
         return None
-    return EncryptedTOTPDevice.objects.filter(user=user, confirmed=True).first()
+    return _CONFIRMED.first(user.pk)
+
+
+# Compiled once (panel.prepared): the Security tab and the 2FA step read it.
+_CONFIRMED = PreparedLookup(
+    EncryptedTOTPDevice,
+    lambda user_id: EncryptedTOTPDevice.objects.filter(user_id=user_id, confirmed=True).order_by(
+        "pk"
+    )[:1],
+)
 
 
 def has_totp(user) -> bool:

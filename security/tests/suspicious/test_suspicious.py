@@ -436,7 +436,7 @@ def test_cancelling_the_wait_kills_the_links_and_the_sessions_tab_entry(
         approve = path_of(link_from(mailoutbox, "approve it:"))
         response = traveller.post(HELD_URL, {"cancel": "1"}, follow=True)
         assert "Sign-in cancelled." in response.content.decode()
-        assert not pending_for(alice).exists()
+        assert pending_for(alice) == []
         assert browser("192.0.2.1").post(approve).status_code == 400
     assert AuditEvent.objects.filter(action="suspicious_signin_cancelled", user=alice).exists()
 
