@@ -12,7 +12,7 @@ import hashlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -23,6 +23,7 @@ from django.utils import timezone
 
 from audit.actions import Action
 from audit.services import audit
+from panel.prepared import PreparedLookup
 from security.client.context import client_context
 from security.metrics import session_errors
 from security.sessions.models import TrackedSession
@@ -154,6 +155,33 @@ def listed_for(user):
     if policy.absolute_timeout:
         qs = qs.filter(created_at__gte=now - timedelta(seconds=policy.absolute_timeout))
     return qs
+
+
+def listed_rows(user) -> list[TrackedSession]:
+    """``listed_for(user)``, most recently active first, as a list: with both limits set
+    (the default), by SQL compiled once (panel.prepared; the Sessions tab reads it on
+    every view)."""
+    policy = policy_for(user)
+    if not (policy.idle_timeout and policy.absolute_timeout):
+        return list(listed_for(user).order_by("-last_active_at", "-id"))
+    now = timezone.now()
+    return _LISTED.all(
+        user.pk,
+        now - timedelta(seconds=policy.idle_timeout),
+        now - timedelta(seconds=policy.absolute_timeout),
+    )
+
+
+_LISTED = PreparedLookup(
+    TrackedSession,
+    lambda user_id, active_since, created_since: TrackedSession.objects.filter(
+        user_id=user_id,
+        ended_at__isnull=True,
+        last_active_at__gte=active_since,
+        created_at__gte=created_since,
+    ).order_by("-last_active_at", "-id"),
+    kinds=(int, datetime, datetime),
+)
 
 
 # --- Start ------------------------------------------------------------------------------

@@ -19,7 +19,7 @@ from security.suspicious import services as suspicious
 
 def _live_sessions(request: HttpRequest) -> list[TrackedSession]:
     current = tracked.current_id(request)
-    rows = list(tracked.listed_for(request.user).order_by("-last_active_at", "-id"))
+    rows = tracked.listed_rows(request.user)
     for row in rows:
         row.is_current = row.pk == current
     rows.sort(key=lambda r: not r.is_current)  # this browser first

@@ -12,6 +12,7 @@ from django.utils.safestring import mark_safe
 from django.utils.timesince import timesince
 
 from audit.models import AuditEvent
+from panel.prepared import PreparedLookup
 from security.client import geoip, useragent
 from security.devices.models import TrustedDevice
 from security.sessions.services import policy_for
@@ -85,13 +86,20 @@ def session_policy(user):
 def trusted_devices_for(user) -> list[TrustedDevice]:
     """The user's trusted devices, each with its ``forget_url``: the URL is reversed once
     for the list, not once a row (a reverse is the costliest tag of a row)."""
-    devices = list(TrustedDevice.objects.filter(user=user).order_by("-last_seen_at"))
+    devices = _TRUSTED_DEVICES.all(user.pk)
     if devices:
         marker = 2147483647  # stands for the pk: the last number of the reversed path
         head, _, tail = reverse("security:device_forget", args=[marker]).rpartition(str(marker))
         for device in devices:
             device.forget_url = f"{head}{device.pk}{tail}"
     return devices
+
+
+# Compiled once (panel.prepared): the Security tab lists them on every view.
+_TRUSTED_DEVICES = PreparedLookup(
+    TrustedDevice,
+    lambda user_id: TrustedDevice.objects.filter(user_id=user_id).order_by("-last_seen_at"),
+)
 
 
 @register.simple_tag
