@@ -4,8 +4,10 @@ control serving a page of the same shape, measured from outside.
 gunicorn (2 sync workers) serves the panel (production settings on plain HTTP,
 bench/load_settings.py) and, beside it, the control (bench/control_settings.py: the same
 database and session, Django's default middleware only). Both use a throwaway database
-on the PostgreSQL server of DATABASE_URL (required), dropped afterwards. One account is
-signed in through the real sign-in; wrk (Debian's package) then loads each page in
+on the PostgreSQL server of DATABASE_URL (required), dropped afterwards, and the Redis of
+REDIS_URL when set (the cache, as in production: under a key prefix of the run's own).
+One account (owning a team, as every account does) is signed in through the real
+sign-in; wrk (Debian's package) then loads each page in
 alternating rounds: control, dashboard, Sessions tab, Security tab, control, ...
 
 Reported per page: requests/s, p50 and p99 latency (wrk --latency) and server CPU per
