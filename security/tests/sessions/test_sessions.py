@@ -121,7 +121,10 @@ def test_the_sessions_tab_is_a_settings_tab(alice_client):
 # --- Activity without writes ------------------------------------------------------------
 
 
-def test_a_signed_in_page_view_makes_no_database_write(alice, password, django_assert_num_queries):
+def test_a_signed_in_page_view_makes_no_database_write(
+    settings, alice, password, django_assert_num_queries
+):
+    settings.TEAM_ACCESS_CACHE_SECONDS = 0  # the teams from the database on both legs
     client = browser()
     sign_in(client, alice, password)
     client.get("/dashboard/")  # the sign-in's own follow-up
