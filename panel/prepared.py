@@ -25,12 +25,17 @@ from django.db import connections, router
 from django.db.models import Model, QuerySet
 from django.db.models.query import get_related_populators
 
+# The kind of a str argument compared with ``iexact``: the ORM escapes it for backends
+# that compare with LIKE (SQLite), and so does the lookup.
+IEXACT = "iexact"
 
-def _marker(kind: type, n: int) -> Any:
-    """A value no real lookup uses, to find argument ``n``'s place in the compiled SQL."""
+
+def _marker(kind: Any, n: int) -> Any:
+    """A value no real lookup uses, to find argument ``n``'s place in the compiled SQL
+    (a str marker has no character that LIKE escaping changes)."""
     if kind is datetime:
         return datetime(1901, 1, 1, 0, 0, n, 7, tzinfo=UTC)
-    if kind is str:
+    if kind in (str, IEXACT):
         return f"\x1fpanel-prepared-marker-{n}"
     return -7_777_777_700 - n
 
@@ -78,11 +83,12 @@ class PreparedLookup:
     key, not an instance)."""
 
     def __init__(
-        self, model: type[Model], build: Callable[..., QuerySet], kinds: tuple[type, ...] = (int,)
+        self, model: type[Model], build: Callable[..., QuerySet], kinds: tuple[Any, ...] = (int,)
     ) -> None:
         self.model = model
         self.build = build
-        # The type of each argument (int, str or datetime): its marker is of that type.
+        # The type of each argument (int, str, datetime or IEXACT): its marker is of that
+        # type, and an IEXACT argument is escaped as the ORM escapes it.
         self.kinds = kinds
         self.arity = len(kinds)
         self.attribute = f"_panel_prepared_{id(self)}"
@@ -103,8 +109,12 @@ class PreparedLookup:
         alias = router.db_for_read(self.model)
         compiled = self._compiled(alias)
         ops = connections[alias].ops
+        values = tuple(
+            ops.prep_for_iexact_query(value) if kind == IEXACT else _adapt(ops, value)
+            for kind, value in zip(self.kinds, values, strict=True)
+        )
         params = [
-            compiled.params[i] if slot is None else _adapt(ops, values[slot])
+            compiled.params[i] if slot is None else values[slot]
             for i, slot in enumerate(compiled.slots)
         ]
         with connections[alias].cursor() as cursor:

@@ -130,3 +130,25 @@ def test_datetime_arguments_and_constants_answer_as_the_orm(alice):
         rows[0].pk,
         rows[1].pk,
     ]
+
+
+def test_iexact_arguments_match_as_the_orms_wildcards_included(user_factory):
+    """SQLite compares ``iexact`` with LIKE: a login with ``_`` or ``%`` must match itself
+    only, in any case, as with the ORM."""
+    from audit.models import AuditEvent
+    from security.templatetags.security_sessions import _ACTIVITY, _activity_events
+
+    user = user_factory("a_b%c", email="Mix_Case@example.com")
+    for typed in ("A_B%C", "axbyc", "a_b%cd", "mix_case@EXAMPLE.com", "mixxcase@example.com"):
+        AuditEvent.objects.create(
+            action="signin", outcome="failure", metadata={"login": typed}, ip="192.0.2.1"
+        )
+    AuditEvent.objects.create(action="signin", user=user, ip="192.0.2.2")
+    prepared = _ACTIVITY.all(user.pk, user.username, user.email)
+    orm = list(_activity_events(user.pk, user.username, user.email)[:20])
+    assert [e.pk for e in prepared] == [e.pk for e in orm]
+    assert sorted((e.metadata or {}).get("login", "") for e in prepared) == [
+        "",
+        "A_B%C",
+        "mix_case@EXAMPLE.com",
+    ]
