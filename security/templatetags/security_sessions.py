@@ -6,8 +6,10 @@ from datetime import datetime
 
 from django import template
 from django.db.models import Q
+from django.template.defaultfilters import date as date_filter
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 from django.utils.timesince import timesince
 
@@ -74,6 +76,48 @@ DESKTOP_ICON = mark_safe(
 def device_icon(kind: str) -> str:
     """``{% device_icon s.device_type %}``: a phone for "mobile" and "tablet", else a screen."""
     return HANDHELD_ICON if kind in ("mobile", "tablet") else DESKTOP_ICON
+
+
+# One trusted device of the Security tab's list. Built in Python, not a template loop:
+# with a dozen browsers the loop's tags and filters were a third of the page's CPU.
+_TRUSTED_ROW = """<li class="session-item">
+      <div class="session-icon">{icon}</div>
+      <div class="session-main">
+        <p class="session-device"><strong>{name}</strong></p>
+        <p class="session-meta muted small">{place} <span class="sep" aria-hidden="true">·</span> First seen {first} <span class="sep" aria-hidden="true">·</span> Last seen {last}</p>
+      </div>
+      <div class="session-actions">
+        <form method="post" action="{forget}">{csrf}<button type="submit" class="btn btn-secondary btn-sm" aria-label="Forget {name}">Forget</button></form>
+      </div>
+    </li>
+"""
+
+
+@register.simple_tag(takes_context=True)
+def trusted_device_rows(context, devices) -> str:
+    """``{% trusted_device_rows trusted %}``: the list items of ``trusted_devices_for``,
+    each with its Forget form (the page's CSRF token, as ``{% csrf_token %}`` gives it)."""
+    token = context.get("csrf_token")
+    csrf = (
+        format_html('<input type="hidden" name="csrfmiddlewaretoken" value="{}">', token)
+        if token and token != "NOTPROVIDED"  # noqa: S105 (Django's "no token" marker)
+        else ""
+    )
+    return mark_safe(  # noqa: S308 (every value below is escaped by format_html)
+        "".join(
+            format_html(
+                _TRUSTED_ROW,
+                icon=device_icon(d.device_type),
+                name=d.name or d.device_label,
+                place=d.location_label,
+                first=date_filter(d.created_at, "j M Y"),
+                last=ago(d.last_seen_at),
+                forget=d.forget_url,
+                csrf=csrf,
+            )
+            for d in devices
+        )
+    )
 
 
 @register.simple_tag

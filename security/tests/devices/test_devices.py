@@ -318,6 +318,35 @@ def test_the_security_tab_lists_trusted_devices_and_forgets_one(alice, password,
     assert sign_in(alice_laptop, alice, password)["Location"] == DEVICE_URL
 
 
+def test_each_row_forgets_its_device_with_the_pages_csrf_token_and_escapes_its_name(
+    alice, password, alice_laptop
+):
+    """The rows are built in Python (security_sessions.trusted_device_rows): the form
+    carries the CSRF token a strict client needs, and a name is text, not markup."""
+    import re
+
+    from django.test import Client
+
+    device = TrustedDevice.objects.get(user=alice)
+    device.name = '<img src=x onerror="alert(1)">'
+    device.save()
+    strict = Client(enforce_csrf_checks=True, REMOTE_ADDR="127.0.0.1")
+    strict.cookies = alice_laptop.cookies
+    page = strict.get("/settings/security/").content.decode()
+    assert "<img src=x" not in page
+    assert "&lt;img src=x onerror=&quot;alert(1)&quot;&gt;" in page
+    row = re.search(
+        r'<form method="post" action="(/settings/devices/\d+/forget/)">'
+        r'<input type="hidden" name="csrfmiddlewaretoken" value="([^"]+)">',
+        page,
+    )
+    assert row and row.group(1) == f"/settings/devices/{device.pk}/forget/"
+    assert strict.post(row.group(1)).status_code == 403  # no token: refused
+    response = strict.post(row.group(1), {"csrfmiddlewaretoken": row.group(2)})
+    assert response.status_code == 302
+    assert not TrustedDevice.objects.filter(pk=device.pk).exists()
+
+
 def test_nobody_forgets_another_users_device(alice, bob, password, alice_laptop):
     bobs = trusted_browser(bob, password, ip="198.51.100.30")
     device = TrustedDevice.objects.get(user=bob)
