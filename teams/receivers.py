@@ -5,7 +5,7 @@ migration named the teams of the accounts that existed before."""
 
 from __future__ import annotations
 
-from django.db.models.signals import m2m_changed, post_delete, post_save
+from django.db.models.signals import m2m_changed, post_delete, post_migrate, post_save
 from django.dispatch import receiver
 
 from accounts.signals import signed_up
@@ -37,3 +37,6 @@ m2m_changed.connect(
     sender=Role.permissions.through,
     dispatch_uid="teams.access.role_permissions",
 )
+# A data migration writes through historical models, whose signals name other senders:
+# after any migration, every cached entry is stale too.
+post_migrate.connect(_team_access_changed, dispatch_uid="teams.access.migrated")
