@@ -98,3 +98,31 @@ def test_a_2fa_sign_in_begun_on_one_server_finishes_on_the_other_and_its_code_is
     assert other.sign_in(second, "alice") == (302, "/auth/2fa/")
     status, _, page = other.request(first + "/auth/2fa/", {"code": code})
     assert status == 400 and "didn" in page
+
+
+def test_a_permission_taken_away_is_refused_at_once_on_both_servers(two_servers, user_factory):
+    """Both servers keep the member's teams in the shared cache (teams.access, on with
+    Redis); a change written anywhere replaces the generation both read."""
+    from teams import catalog
+    from teams.models import Membership, Permission, Role, Team
+
+    first, second = two_servers
+    catalog.ensure()  # a live-server test flushes the seeded catalog
+    dave = user_factory("dave")
+    acme = Team.objects.create(name="Acme")
+    builders = Role.objects.create(team=acme, name="Builders")
+    builders.permissions.set([Permission.objects.get(code="site.create")])
+    membership = Membership.objects.create(team=acme, user=dave, role=builders)
+    new_domain = f"/teams/{acme.pk}/domains/new/"
+    browser = Browser()
+    assert browser.sign_in(first, "dave") == (302, "/dashboard/")
+    for base in (first, second, first, second):  # each server reads, then keeps them
+        assert browser.request(base + new_domain)[0] == 200
+
+    builders.permissions.remove(Permission.objects.get(code="site.create"))
+    assert browser.request(second + new_domain)[0] == 403
+    assert browser.request(first + new_domain)[0] == 403
+
+    membership.delete()
+    assert browser.request(first + f"/teams/{acme.pk}/")[0] == 404
+    assert browser.request(second + f"/teams/{acme.pk}/")[0] == 404
