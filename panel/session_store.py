@@ -11,18 +11,23 @@ deleting, expiry and the cleanup command stay Django's, and so does the table
 
 from __future__ import annotations
 
-from functools import cached_property
-
 from django.contrib.sessions.backends.db import SessionStore as DatabaseSessionStore
 from django.db import connections, router
 from django.utils import timezone
 
 
 class SessionStore(DatabaseSessionStore):
-    @cached_property
-    def _select(self) -> str:
+    # A store is made per request: the statement is written once per database alias.
+    _selects: dict[str, str] = {}
+
+    def _select(self, alias: str) -> str:
+        select = self._selects.get(alias)
+        if select is None:
+            select = self._selects[alias] = self._write_select(connections[alias])
+        return select
+
+    def _write_select(self, connection) -> str:
         meta = self.model._meta
-        connection = connections[router.db_for_read(self.model)]
         quote = connection.ops.quote_name
         data, expire, key = (
             quote(meta.get_field(name).column)
@@ -39,7 +44,7 @@ class SessionStore(DatabaseSessionStore):
         connection = connections[alias]
         now = connection.ops.adapt_datetimefield_value(timezone.now())
         with connection.cursor() as cursor:
-            cursor.execute(self._select, [self.session_key, now])
+            cursor.execute(self._select(alias), [self.session_key, now])
             row = cursor.fetchone()
         if row is None:
             self._session_key = None
