@@ -43,6 +43,21 @@ def _fresh_high_security_flag(monkeypatch):
     high_security.remember_panel_flag(None)
 
 
+@pytest.fixture(autouse=True)
+def _fresh_generations():
+    """What a process keeps under a generation (panel.generations: the team access) is
+    the process's: each test starts with nothing kept and no generation read, as a new
+    process would, whatever the test before it read."""
+    from panel import generations
+    from teams import access
+
+    generations.forget()
+    access._kept.clear()
+    yield
+    generations.forget()
+    access._kept.clear()
+
+
 @pytest.fixture
 def password() -> str:
     return PASSWORD

@@ -6,6 +6,10 @@ panel's dashboard: a template with the user's name and a few rows."""
 from bench.load_settings import *  # noqa: F403
 
 ROOT_URLCONF = "bench.control_urls"
+# Django's own PostgreSQL backend, with its health check (a SELECT 1 per request), as a
+# bare Django site with persistent connections runs; the panel's backend
+# (panel.db.postgresql) is part of what is measured.
+DATABASES["default"]["ENGINE"] = "django.db.backends.postgresql"  # noqa: F405
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",

@@ -7,6 +7,8 @@ runs the same SELECT written once: the same table, the same two conditions, the 
 adapted for the backend as the ORM does (``adapt_datetimefield_value``). Writing,
 deleting, expiry and the cleanup command stay Django's, and so does the table
 (``django.contrib.sessions``): sessions are where they always were.
+
+The same query reads the current generations (panel.generations) for the request.
 """
 
 from __future__ import annotations
@@ -14,6 +16,9 @@ from __future__ import annotations
 from django.contrib.sessions.backends.db import SessionStore as DatabaseSessionStore
 from django.db import connections, router
 from django.utils import timezone
+
+from . import generations
+from .models import Generation
 
 
 class SessionStore(DatabaseSessionStore):
@@ -33,9 +38,15 @@ class SessionStore(DatabaseSessionStore):
             quote(meta.get_field(name).column)
             for name in ("session_data", "expire_date", "session_key")
         )
-        # Names from the model, quoted by the backend; the values are parameters.
+        gen = Generation._meta
+        value, name = (quote(gen.get_field(field).column) for field in ("value", "name"))
+        current = "".join(
+            f", (SELECT {value} FROM {quote(gen.db_table)} WHERE {name} = %s)"  # noqa: S608
+            for _ in generations.NAMES
+        )
+        # Names from the models, quoted by the backend; the values are parameters.
         return (
-            f"SELECT {data}, {expire} FROM {quote(meta.db_table)} "  # noqa: S608
+            f"SELECT {data}, {expire}{current} FROM {quote(meta.db_table)} "  # noqa: S608
             f"WHERE {key} = %s AND {expire} > %s"
         )
 
@@ -44,10 +55,11 @@ class SessionStore(DatabaseSessionStore):
         connection = connections[alias]
         now = connection.ops.adapt_datetimefield_value(timezone.now())
         with connection.cursor() as cursor:
-            cursor.execute(self._select(alias), [self.session_key, now])
+            cursor.execute(self._select(alias), [*generations.NAMES, self.session_key, now])
             row = cursor.fetchone()
         if row is None:
             self._session_key = None
             return None
+        generations.read_with_session(dict(zip(generations.NAMES, row[2:], strict=True)))
         # Only session_data is read from it (load()); the expiry is the column's own.
         return self.model(session_key=self.session_key, session_data=row[0], expire_date=row[1])

@@ -13,12 +13,20 @@ four-table SQL compilation. The generation is read before the query and stored w
 result, so a write that lands in between leaves an entry that no later read accepts; it
 is replaced again when the write's transaction commits. A cache that fails (Redis down)
 is skipped: the query answers, as without a cache.
+
+Before that cache, each process keeps what it loaded in its own memory, under the team
+generation that the request's session query read from the database (panel.generations):
+the same generation replaced, in the writing transaction, by every team write. A request
+whose process loaded the user's teams under the current generation makes no query and no
+cache round trip. Kept pickled, so that each request gets objects of its own to change.
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
+import pickle
+import time
 import uuid
 from dataclasses import dataclass
 
@@ -27,6 +35,8 @@ from django.core.cache import cache
 from django.core.signals import request_started
 from django.db import transaction
 from django.db.models import F
+
+from panel import generations
 
 from .models import Membership, Role, Team
 
@@ -47,6 +57,10 @@ GENERATION_KEY = f"teams:access:{_SHAPE}:generation"
 # cleared when that transaction commits, and at the start of each request (a rolled back
 # one leaves it set until then: entries are not stored meanwhile, which is only slower).
 _DIRTY = "_team_access_written"
+GENERATION = "team_access"  # panel.generations
+# This process's: {user_id: (generation, monotonic expiry, pickled result)}.
+_kept: dict[int, tuple[int, float, bytes]] = {}
+KEPT_MAX = 10_000
 
 
 @dataclass(frozen=True)
@@ -79,7 +93,8 @@ def load(user) -> dict[int, TeamAccess]:
     elif not settings.TEAM_ACCESS_CACHE_SECONDS:
         result = _query(pk)
     else:
-        result = _shared(pk)
+        generation = generations.current(GENERATION)
+        result = _shared(pk) if generation is None else _kept_under(pk, generation)
     setattr(user, CACHE_ATTR, result)
     return result
 
@@ -100,6 +115,24 @@ def _query(user_id: int) -> dict[int, TeamAccess]:
         team_id: TeamAccess(team=m.team, membership=m, permissions=frozenset(codes))
         for team_id, (m, codes) in found.items()
     }
+
+
+def _kept_under(user_id: int, generation: int) -> dict[int, TeamAccess]:
+    """From this process's memory if kept under ``generation``, else from the database
+    (not from the shared cache: its own generation is replaced only after the commit)."""
+    now = time.monotonic()
+    entry = _kept.get(user_id)
+    if entry is not None and entry[0] == generation and entry[1] > now:
+        return pickle.loads(entry[2])  # noqa: S301 (bytes this process pickled)
+    result = _query(user_id)
+    if len(_kept) >= KEPT_MAX:
+        _kept.clear()
+    _kept[user_id] = (
+        generation,
+        now + settings.TEAM_ACCESS_CACHE_SECONDS,
+        pickle.dumps(result, pickle.HIGHEST_PROTOCOL),
+    )
+    return result
 
 
 def _user_key(user_id: int) -> str:
@@ -140,6 +173,7 @@ def changed() -> None:
     stored meanwhile from the rows before the write must not outlive it)."""
     if not settings.TEAM_ACCESS_CACHE_SECONDS:
         return
+    generations.replace(GENERATION)
     _new_generation()
     connection = transaction.get_connection()
     if connection.in_atomic_block:

@@ -37,6 +37,19 @@ m2m_changed.connect(
     sender=Role.permissions.through,
     dispatch_uid="teams.access.role_permissions",
 )
+
+
 # A data migration writes through historical models, whose signals name other senders:
 # after any migration, every cached entry is stale too.
-post_migrate.connect(_team_access_changed, dispatch_uid="teams.access.migrated")
+def _migrated(sender, **kwargs) -> None:
+    from django.db import DatabaseError, transaction
+
+    try:
+        with transaction.atomic():
+            access.changed()
+    except DatabaseError:
+        # A migration run that stopped before panel's own tables: nothing is cached yet.
+        pass
+
+
+post_migrate.connect(_migrated, dispatch_uid="teams.access.migrated")

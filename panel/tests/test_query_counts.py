@@ -10,9 +10,10 @@ last-active write does not happen. The counts, and what each query is:
   a page with the panel's top bar adds 1: the user's teams with their roles and
   permission codes (teams.access, one query, for the team switcher and team pages);
   every signed-in request pays it, the admin's too, as the team security policy
-  (idle timeout, required 2FA) is read from the same rows. With a shared cache
-  (TEAM_ACCESS_CACHE_SECONDS, on with Redis) the rows come from the cache instead until
-  a team changes: the counts here are without it, and its saving has a test of its own.
+  (idle timeout, required 2FA) is read from the same rows. With the cache on
+  (TEAM_ACCESS_CACHE_SECONDS, on with Redis) each process keeps them under the team
+  generation that the session query reads (panel.generations) until a team changes: the
+  counts here are without it, and its saving has a test of its own.
 - the Security tab adds 4 without 2FA (2FA device, passkeys, trusted devices, sign-in
   activity) and 5 with 2FA (the unused backup codes counted as well): the passkey list
   also answers whether a passkey makes 2FA on without the app;
@@ -63,7 +64,7 @@ TEAMS = 1
 def _fast_and_fresh(settings):
     settings.BACKUP_CODE_SCRYPT_N = 2**8
     # The counts with the teams read from the database, on both legs; the cache's saving
-    # is pinned on its own (test_the_teams_query_is_saved_once_the_cache_holds_them).
+    # is pinned on its own (test_the_teams_query_is_saved_once_the_process_holds_them).
     settings.TEAM_ACCESS_CACHE_SECONDS = 0
     cache.clear()
     yield
@@ -191,17 +192,21 @@ def test_the_dashboard_takes_three_queries(sam_browser, django_assert_num_querie
         get_ok(sam_browser, "/dashboard/")
 
 
-def test_the_teams_query_is_saved_once_the_cache_holds_them(
+def test_the_teams_query_is_saved_once_the_process_holds_them(
     settings, sam, password, django_assert_num_queries
 ):
-    """With the shared cache on (Redis in production; the local-memory cache stands in
-    here), the first page reads the teams and keeps them, the next ones read the cache."""
+    """With the cache on (TEAM_ACCESS_CACHE_SECONDS; Redis in production, the
+    local-memory cache stands in here), the process keeps the user's teams under the team
+    generation read with the session (panel.generations): the first page reads the teams,
+    the next ones read nothing more than the session and the user, until a team write
+    replaces the generation."""
     settings.CACHES = {
         "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "q"}
     }
     settings.TEAM_ACCESS_CACHE_SECONDS = 300
     client = browser("203.0.113.5")
-    sign_in(client, sam, password)  # its session policy check keeps the teams
+    sign_in(client, sam, password)
+    get_ok(client, "/dashboard/")
     with django_assert_num_queries(SIGNED_IN_BASE):
         get_ok(client, "/dashboard/")
     from teams import access

@@ -104,7 +104,8 @@ def test_with_nothing_set_the_panel_uses_the_embedded_default():
 
 def test_database_url_selects_postgresql_through_psycopg():
     s = settings_of(DATABASE_URL="postgres://panel:pw@db.internal:6543/panel_prod")
-    assert s["db_engine"] == "django.db.backends.postgresql"
+    # Django's backend, with a health check that asks the server only when needed.
+    assert s["db_engine"] == "panel.db.postgresql"
     assert (s["db_name"], s["db_host"], s["db_port"]) == ("panel_prod", "db.internal", "6543")
     import psycopg  # Django's postgresql backend picks psycopg 3 when it is installed
 

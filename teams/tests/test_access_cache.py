@@ -191,3 +191,104 @@ def test_a_migration_makes_every_entry_stale(alice, acme, django_assert_num_quer
     )
     with django_assert_num_queries(1):
         next_request(alice)
+
+
+# --- The process's own layer, under the generation read with the session ---------------
+
+
+@pytest.fixture
+def session_key():
+    from panel import generations
+    from panel.session_store import SessionStore
+
+    # The migration's row, which the flush between transactional tests removes (a team
+    # write puts it back: generations.replace).
+    generations.replace(access.GENERATION)
+
+    store = SessionStore()
+    store["seen"] = True
+    store.save()
+    return store.session_key
+
+
+def signed_in_request(user, session_key) -> dict[int, access.TeamAccess]:
+    """What a signed-in request reads: its session row first (with the generations),
+    then the user's teams."""
+    from panel import generations
+    from panel.session_store import SessionStore
+
+    generations.forget()
+    access.forget(user)
+    assert SessionStore(session_key).load() == {"seen": True}
+    assert generations.current(access.GENERATION) is not None
+    return access.load(user)
+
+
+def test_the_session_query_reads_the_team_generation(session_key):
+    from panel import generations
+    from panel.models import Generation
+
+    generations.forget()
+    from panel.session_store import SessionStore
+
+    SessionStore(session_key).load()
+    stored = Generation.objects.get(name=access.GENERATION).value
+    assert generations.current(access.GENERATION) == stored
+    access.changed()  # a team write replaces it, in its transaction
+    assert Generation.objects.get(name=access.GENERATION).value != stored
+    assert generations.current(access.GENERATION) is None  # this request no longer trusts it
+
+
+def test_a_process_that_kept_the_teams_reads_neither_the_database_nor_the_cache(
+    alice, acme, session_key, django_assert_num_queries
+):
+    from django.core.cache import cache
+
+    access._kept.clear()
+    first = signed_in_request(alice, session_key)
+    cache.clear()  # nothing from the shared cache either
+    with django_assert_num_queries(1):  # the session row (with the generation) only
+        second = signed_in_request(alice, session_key)
+    assert list(second) == list(first) == [acme.pk]
+    # Each request has objects of its own: changing one leaves the kept entry alone.
+    second[acme.pk].team.name = "Changed in memory only"
+    with django_assert_num_queries(1):
+        assert signed_in_request(alice, session_key)[acme.pk].team.name == "Acme"
+
+
+def test_a_write_by_another_process_is_seen_at_the_next_request(
+    dave, acme, session_key, django_assert_num_queries
+):
+    """Another process's write replaces the generation in the database: this process's
+    kept entry no longer matches what the next session query reads."""
+    from panel import generations
+    from panel.models import Generation
+
+    assert signed_in_request(dave, session_key)[acme.pk].role.name == Role.DEVELOPER
+    # The other process: its write and its generation, committed; no signal here.
+    Membership.objects.filter(user=dave, team=acme).update(role=role(Role.MANAGER))
+    Generation.objects.filter(name=access.GENERATION).update(value=12345)
+    with django_assert_num_queries(2):  # the session, then the teams from the database
+        assert signed_in_request(dave, session_key)[acme.pk].role.name == Role.MANAGER
+    assert generations.current(access.GENERATION) == 12345
+    with django_assert_num_queries(1):
+        assert signed_in_request(dave, session_key)[acme.pk].role.name == Role.MANAGER
+
+
+def test_a_request_that_wrote_team_data_reads_it_back(dave, acme, session_key):
+    assert list(signed_in_request(dave, session_key)) == [acme.pk]
+    Membership.objects.filter(user=dave, team=acme).delete()  # the receivers: changed()
+    access.forget(dave)
+    assert access.load(dave) == {}  # the same request, after its own write
+
+
+def test_a_kept_entry_expires_after_the_setting(
+    monkeypatch, alice, acme, session_key, django_assert_num_queries
+):
+    import time
+
+    signed_in_request(alice, session_key)
+    later = time.monotonic() + 301  # TEAM_ACCESS_CACHE_SECONDS = 300
+    monkeypatch.setattr(access.time, "monotonic", lambda: later)
+    with django_assert_num_queries(2):
+        signed_in_request(alice, session_key)

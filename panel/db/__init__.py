@@ -1,0 +1,1 @@
+"""The panel's database backends (postgresql/base.py)."""
