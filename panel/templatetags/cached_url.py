@@ -34,22 +34,50 @@ class CachedURLNode(URLNode):
             or not isinstance(name, str)
         ):
             return super().render(context)
-        request = getattr(context, "request", None)
-        current_app = getattr(request, "current_app", None)
-        if current_app is None:
-            current_app = getattr(getattr(request, "resolver_match", None), "namespace", None)
-        key = (
-            str(name),
-            get_urlconf() or settings.ROOT_URLCONF,
-            get_script_prefix(),
-            current_app,
-        )
-        url = _found.get(key)
-        if url is None:
-            url = reverse(str(name), current_app=current_app)
-            if len(_found) < _LIMIT:
-                _found[key] = url
+        url = cached_reverse(str(name), getattr(context, "request", None))
         return conditional_escape(url) if context.autoescape else url
+
+
+def cached_reverse(name: str, request=None) -> str:
+    """``reverse(name)`` for a name without arguments, kept per URLconf, script prefix
+    and current application namespace (``request``'s, as ``{% url %}`` takes it)."""
+    key, current_app = _key(name, request)
+    url = _found.get(key)
+    if url is None:
+        url = reverse(name, current_app=current_app)
+        if len(_found) < _LIMIT:
+            _found[key] = url
+    return url
+
+
+def _key(name: str, request, kind: str = "") -> tuple[tuple, str | None]:
+    current_app = getattr(request, "current_app", None)
+    if current_app is None:
+        current_app = getattr(getattr(request, "resolver_match", None), "namespace", None)
+    key = (kind, name, get_urlconf() or settings.ROOT_URLCONF, get_script_prefix(), current_app)
+    return key, current_app
+
+
+# Stands for the pk in a path reversed once: the last number of the reversed path.
+_MARKER = 2147483647
+
+
+def cached_reverse_with_pk(name: str, pk: int, request=None) -> str:
+    """``reverse(name, args=[pk])`` for a name whose only argument is an integer pk: the
+    path reversed once with a marker number, the pk put in its place."""
+    head, _, tail = cached_reverse_pattern(name, request)
+    return f"{head}{int(pk)}{tail}"
+
+
+def cached_reverse_pattern(name: str, request=None) -> tuple[str, str, str]:
+    key, current_app = _key(name, request, "pk")
+    found = _found.get(key)
+    if found is None:
+        path = reverse(name, args=[_MARKER], current_app=current_app)
+        found = path.rpartition(str(_MARKER))
+        if len(_found) < _LIMIT:
+            _found[key] = found
+    return found
 
 
 @register.tag
