@@ -68,6 +68,8 @@ class _Compiled:
         self.start, self.end = fields[0], fields[-1] + 1
         select = compiler.select
         self.init_list = [column[0].target.attname for column in select[self.start : self.end]]
+        self.pk_index = self.init_list.index(self.model._meta.pk.attname)
+        self.width = compiler.col_count  # the columns of the SQL's select list
         self.related = get_related_populators(klass_info, select, alias)
         self.converters = compiler.get_converters(
             [column[0] for column in select[: compiler.col_count]]
@@ -103,10 +105,10 @@ class PreparedLookup:
             setattr(connection, self.attribute, compiled)
         return compiled
 
-    def _rows(self, values: tuple, one: bool) -> tuple[str, _Compiled, list]:
+    def statement(self, alias: str, values: tuple) -> tuple[_Compiled, str, list]:
+        """The compiled lookup, its SQL and its parameters for ``values``."""
         if len(values) != self.arity:
             raise TypeError(f"this lookup takes {self.arity} arguments, got {len(values)}")
-        alias = router.db_for_read(self.model)
         compiled = self._compiled(alias)
         ops = connections[alias].ops
         values = tuple(
@@ -117,10 +119,22 @@ class PreparedLookup:
             compiled.params[i] if slot is None else values[slot]
             for i, slot in enumerate(compiled.slots)
         ]
+        return compiled, compiled.sql, params
+
+    def _rows(self, values: tuple, one: bool) -> tuple[str, _Compiled, list]:
+        alias = router.db_for_read(self.model)
+        compiled, sql, params = self.statement(alias, values)
         with connections[alias].cursor() as cursor:
-            cursor.execute(compiled.sql, params)
+            cursor.execute(sql, params)
             rows = [cursor.fetchone()] if one else cursor.fetchall()
         return alias, compiled, [row for row in rows if row is not None]
+
+    def build_one(self, alias: str, compiled: _Compiled, row: tuple) -> Model | None:
+        """The instance of one row of this lookup's columns (``statement``'s SQL run
+        inside another query), or None when they are all NULL (a LEFT JOIN's no row)."""
+        if row[compiled.start + compiled.pk_index] is None:
+            return None
+        return self._build(alias, compiled, [row])[0]
 
     def _build(self, alias: str, compiled: _Compiled, rows: list) -> list[Model]:
         if compiled.converters:

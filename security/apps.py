@@ -15,6 +15,7 @@ class SecurityConfig(AppConfig):
         )
         from security.impersonation import receivers as impersonation_receivers  # noqa: F401
         from security.sessions import (
+            middleware as session_middleware,  # noqa: F401 (reads its row with the session)
             receivers as session_receivers,  # noqa: F401
             stages as session_stages,  # noqa: F401
         )

@@ -4,8 +4,9 @@ Every browser here signed in through the real pipeline (password, TOTP when 2FA 
 and each page is requested right after, so the session middleware's once-a-minute
 last-active write does not happen. The counts, and what each query is:
 
-- every signed-in page starts with 2: the session, the tracked-session row with its user
-  (one join; Django's session check uses that user, accounts.backends.prefetched_user);
+- every signed-in page starts with 1: the session's row, and in the same query the
+  tracked-session row with its user (panel.session_store's read-along; Django's session
+  check uses that user, accounts.backends.prefetched_user);
   a session verified with 2FA adds 1: django-otp's OTPMiddleware loads its device;
   a page with the panel's top bar adds 1: the user's teams with their roles and
   permission codes (teams.access, one query, for the team switcher and team pages);
@@ -55,7 +56,7 @@ pytestmark = pytest.mark.django_db
 AGENTS = [CHROME_LINUX, FIREFOX_WINDOWS, SAFARI_IPHONE]
 PLACES = ["81.2.69.160", "90.10.20.30", "3.3.3.3", "2a02:6b8::1", "198.51.100.4"]
 
-SIGNED_IN_BASE = 2
+SIGNED_IN_BASE = 1
 OTP_VERIFIED = 1
 TEAMS = 1
 
@@ -187,7 +188,7 @@ def held_signins(user, count: int) -> None:
 # --- Exact counts ---------------------------------------------------------------------------
 
 
-def test_the_dashboard_takes_three_queries(sam_browser, django_assert_num_queries):
+def test_the_dashboard_takes_two_queries(sam_browser, django_assert_num_queries):
     with django_assert_num_queries(SIGNED_IN_BASE + TEAMS):
         get_ok(sam_browser, "/dashboard/")
 
@@ -218,12 +219,12 @@ def test_the_teams_query_is_saved_once_the_process_holds_them(
         get_ok(client, "/dashboard/")
 
 
-def test_the_dashboard_with_2fa_takes_four_queries(tia_browser, django_assert_num_queries):
+def test_the_dashboard_with_2fa_takes_three_queries(tia_browser, django_assert_num_queries):
     with django_assert_num_queries(SIGNED_IN_BASE + OTP_VERIFIED + TEAMS):
         get_ok(tia_browser, "/dashboard/")
 
 
-def test_the_security_tab_without_2fa_takes_seven_queries(
+def test_the_security_tab_without_2fa_takes_six_queries(
     sam, sam_browser, django_assert_num_queries
 ):
     trusted_devices(sam, 2)
@@ -234,7 +235,7 @@ def test_the_security_tab_without_2fa_takes_seven_queries(
     assert "Enable 2FA" in response.content.decode()
 
 
-def test_the_security_tab_with_2fa_takes_nine_queries(tia, tia_browser, django_assert_num_queries):
+def test_the_security_tab_with_2fa_takes_eight_queries(tia, tia_browser, django_assert_num_queries):
     user, _ = tia
     trusted_devices(user, 2)
     activity(user, 2)
@@ -243,7 +244,7 @@ def test_the_security_tab_with_2fa_takes_nine_queries(tia, tia_browser, django_a
     assert "10 of 10 left" in response.content.decode()
 
 
-def test_the_sessions_tab_with_three_sessions_takes_six_queries(
+def test_the_sessions_tab_with_three_sessions_takes_five_queries(
     sam, sam_browser, django_assert_num_queries
 ):
     other_sessions(sam, 2)
@@ -252,7 +253,7 @@ def test_the_sessions_tab_with_three_sessions_takes_six_queries(
     assert response.content.decode().count('class="session-item') == 3
 
 
-def test_the_sessions_tab_with_2fa_and_held_sign_ins_takes_seven_queries(
+def test_the_sessions_tab_with_2fa_and_held_sign_ins_takes_six_queries(
     tia, tia_browser, django_assert_num_queries
 ):
     user, _ = tia
@@ -274,12 +275,12 @@ def test_the_2fa_step_of_sign_in_takes_six_queries(tia, password, django_assert_
         get_ok(client, "/auth/2fa/")
 
 
-def test_the_admin_index_takes_five_queries(root_browser, django_assert_num_queries):
+def test_the_admin_index_takes_four_queries(root_browser, django_assert_num_queries):
     with django_assert_num_queries(SIGNED_IN_BASE + OTP_VERIFIED + TEAMS + 1):
         get_ok(root_browser, "/admin/")
 
 
-def test_the_audit_log_takes_six_queries_and_seven_filtered_by_user(
+def test_the_audit_log_takes_five_queries_and_six_filtered_by_user(
     root_browser, django_assert_num_queries
 ):
     with django_assert_num_queries(SIGNED_IN_BASE + OTP_VERIFIED + TEAMS + 2):
@@ -458,7 +459,7 @@ def test_the_metrics_dashboard_costs_the_same_with_no_or_many_events(
 # --- Account controls: the email change pages -------------------------------------------
 
 
-def test_the_email_change_page_takes_four_queries(sam_browser, django_assert_num_queries):
+def test_the_email_change_page_takes_two_queries(sam_browser, django_assert_num_queries):
     import time
 
     from security.stepup.state import STEPUP_KEY

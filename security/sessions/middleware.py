@@ -23,6 +23,7 @@ from django.utils import timezone
 
 from accounts.backends import prefetched_user
 from panel.prepared import PreparedLookup
+from panel.session_store import read_along
 from security.devices import services as devices
 from security.metrics import session_errors
 from security.sessions import services as tracked
@@ -36,6 +37,20 @@ _TRACKED_WITH_USER = PreparedLookup(
     # No ORDER BY (the model's ordering cleared): the pk names one row.
     lambda pk: TrackedSession.objects.filter(pk=pk).select_related("user").order_by()[:1],
 )
+# The same row, found by its session key's hash, read in the session's own query
+# (panel.session_store): one query for the session, its tracked row and the user. It is
+# used only when its pk is the one the session names; else the pk lookup above runs.
+_TRACKED_BY_KEY = PreparedLookup(
+    TrackedSession,
+    lambda key_hash: (
+        TrackedSession.objects.filter(session_key_hash=key_hash)
+        .select_related("user")
+        .order_by()[:1]
+    ),
+    kinds=(str,),
+)
+ALONG = "security.tracked_session"
+read_along(ALONG, _TRACKED_BY_KEY, lambda session_key: (tracked.hash_key(session_key),))
 
 
 class SessionTrackingMiddleware:
@@ -69,8 +84,10 @@ class SessionTrackingMiddleware:
         # The user's row comes in the same query; Django's session check (run when
         # request.user is first touched, just below) uses it instead of a second read.
         # Its SQL compiled once (panel.prepared): on every page, the compilation cost
-        # four times the query's round trip.
-        record = _TRACKED_WITH_USER.first(pk)
+        # four times the query's round trip. Usually it came with the session's row.
+        record = getattr(request.session, "along", {}).get(ALONG)
+        if record is None or record.pk != pk:
+            record = _TRACKED_WITH_USER.first(pk)
         if record is None:
             self._sign_out(request, None, Reason.REVOKED)
             return

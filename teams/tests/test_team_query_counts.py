@@ -1,7 +1,7 @@
 """Exact query counts of the team pages, and none that grows with the rows shown.
 
-Every team page starts with the 3 of a signed-in page (the session, the tracked-session
-row with its user, the user's memberships with their roles and permission codes: the one
+Every team page starts with the 2 of a signed-in page (the session's row with the
+tracked-session row and its user in the same query, the user's memberships with their roles and permission codes: the one
 query that resolves the team and the permission, teams.access). Then:
 
 - Domains adds 1 (the domains);
@@ -29,7 +29,7 @@ from .conftest import join
 
 pytestmark = pytest.mark.django_db
 
-SIGNED_IN_PAGE = 3
+SIGNED_IN_PAGE = 2
 PAGES = {
     "domains": 1,
     "members": 4,

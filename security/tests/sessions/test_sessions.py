@@ -132,9 +132,10 @@ def test_a_signed_in_page_view_makes_no_database_write(
     with CaptureQueriesContext(connection) as ctx:
         assert client.get("/dashboard/").status_code == 200
     assert _writes(ctx) == []
-    # The session, the tracked session with its user (one join) and the user's teams
-    # (their security policy and the top bar): three reads, nothing else.
-    with django_assert_num_queries(3):
+    # The session with its tracked session and user (one query: panel.session_store)
+    # and the user's teams (their security policy and the top bar): two reads, nothing
+    # else.
+    with django_assert_num_queries(2):
         client.get("/dashboard/")
 
 
@@ -287,6 +288,48 @@ def test_a_revoked_session_is_signed_out_on_its_next_request_with_a_message(alic
     assert event.user == alice and event.metadata["session"] == target.pk
     # The revoking browser is untouched.
     assert me.get("/dashboard/").status_code == 200
+
+
+def test_the_tracked_row_read_with_the_session_counts_only_when_it_is_the_one_named(
+    alice, password
+):
+    """The session's query brings the tracked row found by the key's hash
+    (panel.session_store, read along); the session names its row by pk, and only that
+    row decides. Here the hash has been moved to another open row of the same user while
+    the named row was revoked: the browser is signed out all the same."""
+    me = browser("203.0.113.9", FIREFOX_WINDOWS)
+    sign_in(me, alice, password)
+    named = _record_of(me)
+    decoy = TrackedSession.objects.create(
+        user=alice, session_key_hash="0" * 64, ip="203.0.113.9", user_agent="decoy"
+    )
+    key_hash = named.session_key_hash
+    TrackedSession.objects.filter(pk=named.pk).update(session_key_hash="1" * 64)
+    TrackedSession.objects.filter(pk=decoy.pk).update(session_key_hash=key_hash)
+    assert me.get("/dashboard/").status_code == 200  # the named row, found by its pk
+    tracked.end_session(named, reason=TrackedSession.EndReason.REVOKED)
+    response = me.get("/dashboard/", follow=True)
+    assert response.redirect_chain[-1][0].startswith("/auth/login/")
+    assert "Your session was signed out from another device." in response.content.decode()
+
+
+def test_the_session_query_brings_the_tracked_row_and_its_user(alice, password):
+    from django.test.utils import CaptureQueriesContext
+
+    from panel.session_store import SessionStore
+    from security.sessions.middleware import ALONG
+
+    me = browser("203.0.113.9", FIREFOX_WINDOWS)
+    sign_in(me, alice, password)
+    stored = _record_of(me)
+    store = SessionStore(me.cookies["sessionid"].value)
+    with CaptureQueriesContext(connection) as ctx:
+        assert tracked.TRACK_KEY in store.load()
+        record = store.along[ALONG]
+        assert record.user.username == "alice"
+    assert len(ctx.captured_queries) == 1
+    assert record == stored and record.last_active_at == stored.last_active_at
+    assert SessionStore("x" * 32).along == {}  # nothing read for a key with no row
 
 
 def test_sign_out_all_other_sessions_keeps_this_one(alice, password):
