@@ -390,7 +390,10 @@ ENCRYPTION_KEYS = env.list("ENCRYPTION_KEYS", default=[])
 # --- i18n, static ---------------------------------------------------------------------
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
-USE_I18N = True
+# The panel is in English only: Django's translation machinery stays off (with it on,
+# every date, "5 minutes ago" and month name went through a catalogue look-up: a tenth
+# of the Security tab's CPU). Turning it on is the first step of a translated panel.
+USE_I18N = False
 USE_TZ = True
 
 STATIC_URL = "static/"

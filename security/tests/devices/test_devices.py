@@ -455,3 +455,25 @@ def test_the_stored_code_hash_covers_the_device_token(alice, password, alice_lap
     assert challenge.code_hash == devices._code_hash(challenge, code)
     challenge.device_token_hash = devices.token_hash("another-browser-token-0123456789")
     assert challenge.code_hash != devices._code_hash(challenge, code)
+
+
+@pytest.mark.parametrize(
+    "when",
+    [
+        "2026-01-01T00:00:00+00:00",
+        "2026-02-28T23:59:59+00:00",
+        "2024-02-29T12:00:00+00:00",
+        "2026-09-09T09:09:09+00:00",
+        "2026-12-31T23:30:00-05:00",  # another zone: shown in the current one (UTC)
+    ],
+)
+def test_the_rows_short_date_is_what_the_date_filter_renders(when):
+    from datetime import datetime
+
+    from django.template import Context, Template
+
+    from security.templatetags.security_sessions import short_date
+
+    value = datetime.fromisoformat(when)
+    expected = Template('{{ value|date:"j M Y" }}').render(Context({"value": value}))
+    assert short_date(value) == expected
