@@ -6,7 +6,8 @@ from dataclasses import dataclass
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.urls import reverse
+
+from panel.templatetags.cached_url import cached_reverse
 
 
 @dataclass(frozen=True)
@@ -26,7 +27,12 @@ def register_tab(key: str, label: str, url_name: str) -> None:
 
 def settings_tabs(active: str) -> list[dict]:
     return [
-        {"key": t.key, "label": t.label, "url": reverse(t.url_name), "active": t.key == active}
+        {
+            "key": t.key,
+            "label": t.label,
+            "url": cached_reverse(t.url_name),  # reversed once per process
+            "active": t.key == active,
+        }
         for t in _TABS
     ]
 

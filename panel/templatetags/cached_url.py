@@ -70,6 +70,8 @@ def cached_reverse_with_pk(name: str, pk: int, request=None) -> str:
 
 
 def cached_reverse_pattern(name: str, request=None) -> tuple[str, str, str]:
+    """``(head, marker, tail)``: ``f"{head}{pk}{tail}"`` is ``reverse(name, args=[pk])``
+    for an integer pk (a list reverses once, then builds each row's path)."""
     key, current_app = _key(name, request, "pk")
     found = _found.get(key)
     if found is None:

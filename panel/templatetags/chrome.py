@@ -1,4 +1,4 @@
-"""``{% topbar %}``: the header of every page (brand, main links, team switcher, account
+"""``{% static %}`` that keeps its answers, and ``{% topbar %}``: the header of every page (brand, main links, team switcher, account
 menu), built in Python.
 
 Every page renders it: through the template engine it was over a third of the dashboard's
@@ -11,13 +11,45 @@ Every value is escaped by ``format_html``.
 from __future__ import annotations
 
 from django import template
+from django.core.signals import setting_changed
 from django.template.defaulttags import CsrfTokenNode
+from django.templatetags.static import StaticNode
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 
 from .cached_url import cached_reverse, cached_reverse_with_pk
 
 register = template.Library()
+
+# path -> URL: the storage's answer for a path is fixed for the process (the manifest of
+# hashed names is read once at start), but asking costs a storage call and a URL join.
+_static: dict[str, str] = {}
+
+
+class CachedStaticNode(StaticNode):
+    @classmethod
+    def handle_simple(cls, path):
+        url = _static.get(path)
+        if url is None:
+            url = super().handle_simple(path)
+            if len(_static) < 1024:
+                _static[path] = url
+        return url
+
+
+@register.tag("static")
+def static(parser, token):
+    """``{% static 'path' %}`` as Django's tag, each path's URL kept (base.html's CSS and
+    icon are on every page)."""
+    return CachedStaticNode.handle_token(parser, token)
+
+
+def _settings_changed(setting, **kwargs) -> None:
+    if setting in ("STATIC_URL", "STATIC_ROOT", "STORAGES", "STATICFILES_STORAGE"):
+        _static.clear()
+
+
+setting_changed.connect(_settings_changed, dispatch_uid="panel.chrome.static")
 
 _BRAND = (
     '<a class="brand" href="{home}"><span class="brand-mark" aria-hidden="true">▲</span> {site}</a>'

@@ -54,3 +54,35 @@ def test_pages_use_it():
     assert template.render({}, request) == reverse("home")
     node = template.template.nodelist[0]
     assert isinstance(node, cached_url.CachedURLNode)
+
+
+@pytest.mark.parametrize("pk", [1, 7, 42, 2147483647, 10**12])
+def test_a_pk_path_is_the_reversed_path(pk):
+    for name in ("teams:team", "security:device_forget", "security:session_revoke"):
+        assert cached_url.cached_reverse_with_pk(name, pk) == reverse(name, args=[pk])
+    set_script_prefix("/panel/")
+    assert cached_url.cached_reverse_with_pk("teams:team", pk) == f"/panel/teams/{pk}/"
+
+
+def test_the_static_tag_answers_as_djangos_and_asks_the_storage_once(monkeypatch, settings):
+    from django.templatetags.static import static as django_static
+
+    from panel.templatetags import chrome
+
+    chrome._static.clear()
+    expected = f"{django_static('panel/css/panel.css')}|{django_static('x y.png')}"
+    calls = []
+    real = chrome.StaticNode.handle_simple.__func__
+    monkeypatch.setattr(
+        chrome.StaticNode,
+        "handle_simple",
+        classmethod(lambda cls, path: calls.append(path) or real(cls, path)),
+    )
+    source = (
+        "{% load chrome %}{% static 'panel/css/panel.css' %}|{% static 'x y.png' as u %}{{ u }}"
+    )
+    first, second = render(source), render(source)
+    assert first == second == expected
+    assert calls == ["panel/css/panel.css", "x y.png"]
+    settings.STATIC_URL = "/elsewhere/"  # a changed setting empties what was kept
+    assert render(source).startswith("/elsewhere/panel/css/panel.css|")

@@ -8,13 +8,13 @@ from html import escape
 from django import template
 from django.db.models import Q
 from django.template.defaulttags import CsrfTokenNode
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.safestring import mark_safe
 from django.utils.timesince import timesince
 
 from audit.models import AuditEvent
 from panel.prepared import IEXACT, PreparedLookup
+from panel.templatetags.cached_url import cached_reverse_pattern
 from security.client import geoip, useragent
 from security.devices.models import TrustedDevice
 from security.sessions.services import policy_for
@@ -135,11 +135,10 @@ def session_policy(user):
 @register.simple_tag
 def trusted_devices_for(user) -> list[TrustedDevice]:
     """The user's trusted devices, each with its ``forget_url``: the URL is reversed once
-    for the list, not once a row (a reverse is the costliest tag of a row)."""
+    per process, not once a row (a reverse is the costliest tag of a row)."""
     devices = _TRUSTED_DEVICES.all(user.pk)
     if devices:
-        marker = 2147483647  # stands for the pk: the last number of the reversed path
-        head, _, tail = reverse("security:device_forget", args=[marker]).rpartition(str(marker))
+        head, _, tail = cached_reverse_pattern("security:device_forget")
         for device in devices:
             device.forget_url = f"{head}{device.pk}{tail}"
     return devices
