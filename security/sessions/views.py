@@ -26,15 +26,11 @@ def _live_sessions(request: HttpRequest) -> list[TrackedSession]:
     return rows
 
 
-def _this_device_trusted(request: HttpRequest) -> bool:
-    return devices.trusted_device(request.user, devices.current_token(request)) is not None
-
-
 @not_while_impersonating
 @require_http_methods(["GET"])
 def sessions_tab(request: HttpRequest) -> HttpResponse:
-    trusted_here = _this_device_trusted(request)
-    held = list(suspicious.pending_for(request.user)) if trusted_here else []
+    # Held sign-ins are shown (and decided) in a trusted browser only.
+    held = suspicious.pending_for_trusted_browser(request.user, devices.current_token(request))
     policy = tracked.policy_for(request.user)
     return render(
         request,

@@ -19,7 +19,7 @@ from datetime import datetime, timedelta
 
 from django.core import signing
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Exists, Q
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone
@@ -35,7 +35,7 @@ from panel.prepared import PreparedLookup
 from security.client import geoip
 from security.client.context import client_context
 from security.devices import services as devices
-from security.devices.models import NewDeviceChallenge
+from security.devices.models import NewDeviceChallenge, TrustedDevice
 from security.devices.services import token_hash
 from security.exceptions import DecisionRefused
 from security.sessions import services as sessions
@@ -276,7 +276,27 @@ def pending_for(user) -> list[SuspiciousSignIn]:
     return _PENDING.all(user.pk, timezone.now())
 
 
+def pending_for_trusted_browser(user, device_token: str | None) -> list[SuspiciousSignIn]:
+    """The user's held sign-ins still waiting, if the browser holding ``device_token`` is
+    one of the user's trusted devices (only a trusted browser may decide on them), else
+    none: one query for both questions, the Sessions tab's."""
+    if not device_token:
+        return []
+    return _PENDING_IF_TRUSTED.all(user.pk, timezone.now(), user.pk, token_hash(device_token))
+
+
 # Compiled once (panel.prepared): the Sessions tab reads it on every view.
+_PENDING_IF_TRUSTED = PreparedLookup(
+    SuspiciousSignIn,
+    lambda user_id, now, owner_id, hashed: SuspiciousSignIn.objects.filter(
+        Exists(TrustedDevice.objects.filter(user_id=owner_id, token_hash=hashed)),
+        user_id=user_id,
+        status=SuspiciousSignIn.Status.PENDING,
+        expires_at__gt=now,
+    ),
+    kinds=(int, datetime, int, str),
+)
+
 _PENDING = PreparedLookup(
     SuspiciousSignIn,
     lambda user_id, now: SuspiciousSignIn.objects.filter(

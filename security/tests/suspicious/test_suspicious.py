@@ -454,3 +454,30 @@ def test_the_waiting_page_needs_no_javascript_to_continue(
         assert "<noscript" not in page  # nothing hidden behind a script
         browser("192.0.2.1").post(path_of(link_from(mailoutbox, "approve it:")))
         assert traveller.get(HELD_URL)["Location"] == "/dashboard/"
+
+
+def test_held_sign_ins_are_listed_for_the_users_own_trusted_browser_only(alice, bob):
+    """One query answers both questions (security.suspicious.services
+    .pending_for_trusted_browser): a token of another user's trusted browser, an unknown
+    token or none lists nothing; an expired or decided hold is never listed."""
+    from security.devices.services import token_hash
+    from security.suspicious.services import pending_for_trusted_browser
+
+    def trust(user, token):
+        TrustedDevice.objects.create(user=user, token_hash=token_hash(token))
+
+    def hold(**extra):
+        fields = {"expires_at": timezone.now() + timedelta(minutes=30), **extra}
+        return SuspiciousSignIn.objects.create(
+            user=alice, ip=PARIS, reasons=["new_country"], **fields
+        )
+
+    trust(alice, "alice-laptop")
+    trust(bob, "bob-laptop")
+    waiting = hold()
+    hold(status=SuspiciousSignIn.Status.DENIED)
+    hold(expires_at=timezone.now() - timedelta(seconds=1))
+    assert [h.pk for h in pending_for_trusted_browser(alice, "alice-laptop")] == [waiting.pk]
+    assert pending_for_trusted_browser(alice, "bob-laptop") == []
+    assert pending_for_trusted_browser(alice, "never-issued") == []
+    assert pending_for_trusted_browser(alice, None) == []
