@@ -37,6 +37,7 @@ from django.db import transaction
 from django.db.models import F
 
 from panel import generations
+from security.sessions import services as session_services
 
 from .models import Membership, Role, Team
 
@@ -200,9 +201,11 @@ def _new_generation() -> None:
 
 
 def forget(user) -> None:
-    """Drop the cached memberships (after a change made in this request)."""
+    """Drop the cached memberships (after a change made in this request), and the session
+    policy made from them."""
     if hasattr(user, CACHE_ATTR):
         delattr(user, CACHE_ATTR)
+    session_services.forget_policy(user)
 
 
 def access_for(user, team_id) -> TeamAccess | None:

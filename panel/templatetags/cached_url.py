@@ -38,44 +38,49 @@ class CachedURLNode(URLNode):
         return conditional_escape(url) if context.autoescape else url
 
 
-def cached_reverse(name: str, request=None) -> str:
-    """``reverse(name)`` for a name without arguments, kept per URLconf, script prefix
-    and current application namespace (``request``'s, as ``{% url %}`` takes it)."""
-    key, current_app = _key(name, request)
-    url = _found.get(key)
-    if url is None:
-        url = reverse(name, current_app=current_app)
-        if len(_found) < _LIMIT:
-            _found[key] = url
-    return url
-
-
-def _key(name: str, request, kind: str = "") -> tuple[tuple, str | None]:
+def url_base(request=None) -> tuple:
+    """What a reversed path depends on besides its name: the URLconf, the script prefix
+    and the current application namespace (``request``'s, as ``{% url %}`` takes it).
+    Work out once for several reverses in a row."""
     current_app = getattr(request, "current_app", None)
     if current_app is None:
         current_app = getattr(getattr(request, "resolver_match", None), "namespace", None)
-    key = (kind, name, get_urlconf() or settings.ROOT_URLCONF, get_script_prefix(), current_app)
-    return key, current_app
+    return (get_urlconf() or settings.ROOT_URLCONF, get_script_prefix(), current_app)
+
+
+def cached_reverse(name: str, request=None, *, base: tuple | None = None) -> str:
+    """``reverse(name)`` for a name without arguments, kept per ``url_base``."""
+    base = base or url_base(request)
+    key = ("", name, base)
+    url = _found.get(key)
+    if url is None:
+        url = reverse(name, current_app=base[2])
+        if len(_found) < _LIMIT:
+            _found[key] = url
+    return url
 
 
 # Stands for the pk in a path reversed once: the last number of the reversed path.
 _MARKER = 2147483647
 
 
-def cached_reverse_with_pk(name: str, pk: int, request=None) -> str:
+def cached_reverse_with_pk(name: str, pk: int, request=None, *, base: tuple | None = None) -> str:
     """``reverse(name, args=[pk])`` for a name whose only argument is an integer pk: the
     path reversed once with a marker number, the pk put in its place."""
-    head, _, tail = cached_reverse_pattern(name, request)
+    head, _, tail = cached_reverse_pattern(name, request, base=base)
     return f"{head}{int(pk)}{tail}"
 
 
-def cached_reverse_pattern(name: str, request=None) -> tuple[str, str, str]:
+def cached_reverse_pattern(
+    name: str, request=None, *, base: tuple | None = None
+) -> tuple[str, str, str]:
     """``(head, marker, tail)``: ``f"{head}{pk}{tail}"`` is ``reverse(name, args=[pk])``
     for an integer pk (a list reverses once, then builds each row's path)."""
-    key, current_app = _key(name, request, "pk")
+    base = base or url_base(request)
+    key = ("pk", name, base)
     found = _found.get(key)
     if found is None:
-        path = reverse(name, args=[_MARKER], current_app=current_app)
+        path = reverse(name, args=[_MARKER], current_app=base[2])
         found = path.rpartition(str(_MARKER))
         if len(_found) < _LIMIT:
             _found[key] = found

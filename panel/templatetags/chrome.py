@@ -17,7 +17,7 @@ from django.templatetags.static import StaticNode
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 
-from .cached_url import cached_reverse, cached_reverse_with_pk
+from .cached_url import cached_reverse, cached_reverse_with_pk, url_base
 
 register = template.Library()
 
@@ -93,17 +93,18 @@ _MENU = (
 def topbar(context) -> str:
     request = context.get("request")
     user = context.get("user")
+    base = url_base(request)  # once for the eight paths
     parts = [
-        format_html(_BRAND, home=cached_reverse("home", request), site=context.get("site_name"))
+        format_html(_BRAND, home=cached_reverse("home", base=base), site=context.get("site_name"))
     ]
     if user is not None and user.is_authenticated:
-        parts.extend(_signed_in(context, request, user))
+        parts.extend(_signed_in(context, request, user, base))
     return mark_safe(  # noqa: S308 (each part is built by format_html)
         '<header class="topbar">\n    ' + "\n    ".join(parts) + "\n  </header>"
     )
 
 
-def _signed_in(context, request, user) -> list[str]:
+def _signed_in(context, request, user, base: tuple) -> list[str]:
     teams = context.get("teams")
     active = teams.active if teams else None
     superuser = user.is_superuser
@@ -112,15 +113,15 @@ def _signed_in(context, request, user) -> list[str]:
     parts = [
         format_html(
             _NAV,
-            dashboard=cached_reverse("dashboard", request),
+            dashboard=cached_reverse("dashboard", base=base),
             team=format_html(
                 '<a href="{}">Team</a>',
-                cached_reverse_with_pk("teams:team", active.team.pk, request),
+                cached_reverse_with_pk("teams:team", active.team.pk, base=base),
             )
             if active
             else "",
             operations=format_html(
-                '<a href="{}">Operations</a>', cached_reverse("security:audit_log", request)
+                '<a href="{}">Operations</a>', cached_reverse("security:audit_log", base=base)
             )
             if superuser
             else "",
@@ -148,7 +149,7 @@ def _signed_in(context, request, user) -> list[str]:
         parts.append(
             format_html(
                 _SWITCH,
-                action=cached_reverse("teams:switch", request),
+                action=cached_reverse("teams:switch", base=base),
                 csrf=csrf,
                 next=request.get_full_path(),
                 body=body,
@@ -160,13 +161,13 @@ def _signed_in(context, request, user) -> list[str]:
             name=name,
             initials=user.initials,
             email=user.email,
-            settings=cached_reverse("accounts:settings", request),
+            settings=cached_reverse("accounts:settings", base=base),
             admin=format_html(
-                '<a href="{}">Administration</a>', cached_reverse("admin:index", request)
+                '<a href="{}">Administration</a>', cached_reverse("admin:index", base=base)
             )
             if superuser
             else "",
-            logout=cached_reverse("security:logout", request),
+            logout=cached_reverse("security:logout", base=base),
             csrf=csrf,
         )
     )

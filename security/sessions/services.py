@@ -93,6 +93,12 @@ def _stricter(a: SessionPolicy, b: SessionPolicy) -> SessionPolicy:
     )
 
 
+# Kept on the user object for the request (a page asks up to three times), with the
+# settings it was made from; a provider whose data changed in the request calls
+# ``forget_policy``.
+_POLICY_ATTR = "_panel_session_policy"
+
+
 def policy_for(user) -> SessionPolicy:
     """The effective session policy for ``user``: the settings (read when called, tests
     override them), tightened by every registered provider (a team's security policy)."""
@@ -105,9 +111,20 @@ def policy_for(user) -> SessionPolicy:
     )
     if user is None or not getattr(user, "pk", None):
         return policy
+    kept = getattr(user, _POLICY_ATTR, None)
+    if kept is not None and kept[0] == policy:
+        return kept[1]
+    base = policy
     for provider in _policy_providers.values():
         policy = _stricter(policy, provider(user, policy))
+    setattr(user, _POLICY_ATTR, (base, policy))
     return policy
+
+
+def forget_policy(user) -> None:
+    """Drop the policy kept on ``user`` (a provider's data changed in this request)."""
+    if user is not None and hasattr(user, _POLICY_ATTR):
+        delattr(user, _POLICY_ATTR)
 
 
 def end_message(reason: str, user=None) -> str:

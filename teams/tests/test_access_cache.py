@@ -292,3 +292,16 @@ def test_a_kept_entry_expires_after_the_setting(
     monkeypatch.setattr(access.time, "monotonic", lambda: later)
     with django_assert_num_queries(2):
         signed_in_request(alice, session_key)
+
+
+def test_the_session_policy_kept_for_the_request_follows_a_team_change_in_it(alice, acme):
+    """security.sessions.services.policy_for keeps its answer on the user for the request;
+    a team change made in the request (access.forget) makes it ask again."""
+    from security.sessions.services import policy_for
+
+    default = policy_for(alice).idle_timeout
+    acme.idle_timeout = 600
+    acme.save()
+    assert policy_for(alice).idle_timeout == default  # kept, as the teams are
+    access.forget(alice)
+    assert policy_for(alice).idle_timeout == 600
