@@ -548,3 +548,16 @@ def test_an_ipv4_mapped_client_address_is_recorded_and_located_as_ipv4(alice, pa
     sign_in(client, alice, password)
     record = TrackedSession.objects.get(user=alice)
     assert (record.ip, record.city) == (LONDON, "London")
+
+
+def test_a_tracked_request_holds_its_user_directly_with_its_2fa_state(alice, password):
+    """After the session check the request's user is the User itself, not the lazy
+    wrappers of the authentication and OTP middlewares (every later read went through
+    both), and django-otp's answer is on it."""
+    from accounts.models import User
+
+    me = browser("203.0.113.9", FIREFOX_WINDOWS)
+    sign_in(me, alice, password)
+    request = me.get("/dashboard/").wsgi_request
+    assert type(request.user) is User and request.user.pk == alice.pk
+    assert request.user.is_verified() is False
