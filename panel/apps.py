@@ -7,7 +7,9 @@ class PanelConfig(AppConfig):
     verbose_name = "Panel"
 
     def ready(self) -> None:
-        from . import checks  # noqa: F401
+        from . import checks, csrf  # noqa: F401
+
+        csrf.install()  # CSRF masks from one random read (panel/csrf.py)
 
         _unregister_unused_otp_admins()
 
