@@ -31,3 +31,63 @@ def test_failed_passwords_for_the_username_or_email_are_listed_and_no_one_elses(
     ips = {row["ip"] for row in signin_activity(alice)}
 
     assert ips == {"198.51.100.1", "198.51.100.2", "198.51.100.7"}
+
+
+# The rows as the template loop rendered them before activity_rows was built in Python.
+FORMER_LOOP = """{% load security_sessions %}{% for a in activity %}
+        <tr>
+          <td data-label="Event">{% if a.failed %}<span class="badge badge-danger">{{ a.label }}</span>{% elif a.by_admin %}<span class="badge badge-warn">{{ a.label }}</span><br><span class="small">Reason: {{ a.reason }}</span>{% else %}<span class="badge badge-success">{{ a.label }}</span>{% endif %}</td>
+          <td data-label="When"><time datetime="{{ a.when|date:'c' }}" title="{{ a.when|date:'j M Y, H:i' }} UTC">{{ a.when|ago }}</time></td>
+          <td data-label="Location">{{ a.location }}</td>
+          <td data-label="IP address" class="mono">{{ a.ip|default:"—" }}</td>
+          <td data-label="Device">{{ a.device }}</td>
+        </tr>
+        {% endfor %}"""
+
+
+def test_the_rows_built_in_python_are_what_the_template_loop_rendered():
+    import re
+    from datetime import UTC, datetime, timedelta
+
+    from django.template import engines
+    from django.utils import timezone
+
+    from security.templatetags.security_sessions import activity_rows
+
+    now = timezone.now()
+    base = {"failed": False, "by_admin": False, "reason": "", "location": "Paris, France"}
+    rows = [
+        {
+            **base,
+            "when": now - timedelta(seconds=5),
+            "label": "Signed in",
+            "ip": "198.51.100.7",
+            "device": "Firefox 128 on Linux",
+        },
+        {
+            **base,
+            "when": now - timedelta(days=3, hours=2),
+            "label": "Failed sign-in",
+            "failed": True,
+            "ip": "",
+            "location": "Unknown",
+            "device": "Unknown browser",
+        },
+        {
+            **base,
+            "when": datetime(2025, 2, 3, 4, 5, 6, 789, tzinfo=UTC),
+            "label": "<b>Root</b> (administrator) started acting as you",
+            "by_admin": True,
+            "reason": 'Ticket "#42" <script>x</script> & more',
+            "ip": "2001:db8::1",
+            "device": "Chrome 130 on <Windows>",
+        },
+    ]
+    former = engines["django"].from_string(FORMER_LOOP).render({"activity": rows})
+
+    def normalized(html: str) -> str:
+        return re.sub(r">\s+<", "><", re.sub(r"\s+", " ", html)).strip()
+
+    ours = activity_rows(rows)
+    assert normalized(ours) == normalized(former)
+    assert "<script>" not in ours and "&lt;b&gt;Root&lt;/b&gt;" in ours
