@@ -54,14 +54,30 @@ def short_date(value: datetime) -> str:
     return f"{local.day} {_MONTHS[local.month - 1]} {local.year}"
 
 
+class _Plural:
+    """``"%(num)d minute"`` or ``"%(num)d minutes"`` by the number, as Django's
+    ``ngettext_lazy`` strings of ``timesince`` give it in English, without the lazy
+    translation proxy (the panel is in English only: USE_I18N is off)."""
+
+    def __init__(self, unit: str) -> None:
+        self.unit = unit
+
+    def __mod__(self, values: dict) -> str:
+        num = values["num"]
+        return f"{num:d} {self.unit}" if num == 1 else f"{num:d} {self.unit}s"
+
+
+_TIME_STRINGS = {unit: _Plural(unit) for unit in ("year", "month", "week", "day", "hour", "minute")}
+
+
 @register.filter
 def ago(value: datetime | None) -> str:
-    """ "just now", "5 minutes ago", "2 days ago"."""
+    """ "just now", "5 minutes ago", "2 days ago" (Django's ``timesince``)."""
     if not value:
         return ""
     if (timezone.now() - value).total_seconds() < 60:
         return "just now"
-    return f"{timesince(value, depth=1)} ago"
+    return f"{timesince(value, depth=1, time_strings=_TIME_STRINGS)} ago"
 
 
 # The device icons, as constants: an {% include %} per listed session or device cost a

@@ -91,3 +91,36 @@ def test_the_rows_built_in_python_are_what_the_template_loop_rendered():
     ours = activity_rows(rows)
     assert normalized(ours) == normalized(former)
     assert "<script>" not in ours and "&lt;b&gt;Root&lt;/b&gt;" in ours
+
+
+@pytest.mark.parametrize(
+    "before",
+    [
+        {"seconds": 59},
+        {"seconds": 61},
+        {"minutes": 59, "seconds": 59},
+        {"hours": 1},
+        {"hours": 23},
+        {"days": 1},
+        {"days": 6},
+        {"days": 13},
+        {"days": 40},
+        {"days": 400},
+        {"days": 1200},
+    ],
+)
+def test_ago_says_what_djangos_timesince_says(before):
+    from datetime import timedelta
+
+    from django.utils import timezone
+    from django.utils.timesince import timesince
+
+    from security.templatetags.security_sessions import ago
+
+    now = timezone.now()
+    value = now - timedelta(**before)
+    expected = "just now" if before == {"seconds": 59} else f"{timesince(value, now, depth=1)} ago"
+    import time_machine
+
+    with time_machine.travel(now, tick=False):
+        assert ago(value) == expected
