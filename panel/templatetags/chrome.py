@@ -1,11 +1,11 @@
-"""``{% static %}`` that keeps its answers, and ``{% topbar %}``: the header of every page (brand, main links, team switcher, account
-menu), built in Python.
+"""``{% static %}`` that keeps its answers, and ``{% topbar %}``: the header of every
+page (brand, main links, team switcher, account menu), built in Python.
 
 Every page renders it: through the template engine it was over a third of the dashboard's
 template time (a dozen variable lookups through the lazy user, eight ``{% url %}`` and
-two ``{% csrf_token %}``, the switcher's loop). The markup is the one the template had;
-``panel/tests/test_topbar.py`` renders that template beside this and compares them.
-Every value is escaped by ``format_html``.
+two ``{% csrf_token %}``, the switcher's loop). The markup is the one the template had
+(panel/tests/templates/topbar_reference.html); ``teams/tests/test_topbar.py`` renders
+that template beside this and compares them. Every value is escaped by ``format_html``.
 """
 
 from __future__ import annotations
