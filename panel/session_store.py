@@ -45,15 +45,15 @@ class SessionStore(DatabaseSessionStore):
         super().__init__(session_key)
         self.along: dict[str, object] = {}
 
-    def _select(self, connection) -> str:
-        # Written once per connection (one per thread and alias), and again if a lookup
-        # was registered since.
+    def _select(self, connection) -> tuple[tuple[str, ...], str]:
+        """The read-along names and the SQL that reads them. Written once per connection
+        (one per thread and alias), and again if a lookup was registered since."""
         names = tuple(_along)
         written = getattr(connection, "_panel_session_select", None)
         if written is None or written[0] != names:
             written = (names, self._write_select(connection, names))
             connection._panel_session_select = written
-        return written[1]
+        return written
 
     def _write_select(self, connection, names: tuple[str, ...]) -> str:
         meta = self.model._meta
@@ -83,8 +83,7 @@ class SessionStore(DatabaseSessionStore):
     def _get_session_from_db(self):
         alias = router.db_for_read(self.model)
         connection = connections[alias]
-        sql = self._select(connection)
-        names = connection._panel_session_select[0]
+        names, sql = self._select(connection)
         now = connection.ops.adapt_datetimefield_value(timezone.now())
         params = list(generations.NAMES)
         statements = []

@@ -51,13 +51,17 @@ def url_base(request=None) -> tuple:
 def cached_reverse(name: str, request=None, *, base: tuple | None = None) -> str:
     """``reverse(name)`` for a name without arguments, kept per ``url_base``."""
     base = base or url_base(request)
-    key = ("", name, base)
-    url = _found.get(key)
-    if url is None:
-        url = reverse(name, current_app=base[2])
+    return _kept(("", name, base), lambda: reverse(name, current_app=base[2]))
+
+
+def _kept(key: tuple, make):
+    """``_found[key]``, made by ``make()`` the first time (kept while under the limit)."""
+    found = _found.get(key)
+    if found is None:
+        found = make()
         if len(_found) < _LIMIT:
-            _found[key] = url
-    return url
+            _found[key] = found
+    return found
 
 
 # Stands for the pk in a path reversed once: the last number of the reversed path.
@@ -77,14 +81,10 @@ def cached_reverse_pattern(
     """``(head, marker, tail)``: ``f"{head}{pk}{tail}"`` is ``reverse(name, args=[pk])``
     for an integer pk (a list reverses once, then builds each row's path)."""
     base = base or url_base(request)
-    key = ("pk", name, base)
-    found = _found.get(key)
-    if found is None:
-        path = reverse(name, args=[_MARKER], current_app=base[2])
-        found = path.rpartition(str(_MARKER))
-        if len(_found) < _LIMIT:
-            _found[key] = found
-    return found
+    return _kept(
+        ("pk", name, base),
+        lambda: reverse(name, args=[_MARKER], current_app=base[2]).rpartition(str(_MARKER)),
+    )
 
 
 @register.tag
