@@ -25,4 +25,4 @@ RUN SECRET_KEY=collectstatic-only-placeholder-not-used-at-runtime-0123456789 \
 
 USER panel
 EXPOSE 8000
-CMD ["gunicorn", "panel.wsgi", "--bind", "0.0.0.0:8000", "--workers", "3", "--access-logfile", "-"]
+CMD ["gunicorn", "-c", "python:panel.gunicorn_conf", "panel.wsgi", "--bind", "0.0.0.0:8000", "--workers", "3", "--access-logfile", "-"]

@@ -213,6 +213,10 @@ class Server:
                 sys.executable,
                 "-m",
                 "gunicorn",
+                # The panel's own gunicorn settings (its frame-stack room), for the
+                # control too: the same server, different applications.
+                "-c",
+                "python:panel.gunicorn_conf",
                 "panel.wsgi:application",
                 "--workers",
                 "2",

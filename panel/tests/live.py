@@ -42,7 +42,18 @@ def start_gunicorn(env: dict[str, str], log: Path) -> Server:
     port = free_port()
     with log.open("w") as out:
         process = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "panel.wsgi", "-b", f"127.0.0.1:{port}", "-w", "1"],
+            [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "-c",
+                "python:panel.gunicorn_conf",
+                "panel.wsgi",
+                "-b",
+                f"127.0.0.1:{port}",
+                "-w",
+                "1",
+            ],
             cwd=BASE_DIR,
             env={**os.environ, "PANEL_DOTENV": "0", "LOG_LEVEL": "WARNING", **env},
             stdout=out,
