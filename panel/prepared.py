@@ -9,6 +9,11 @@ way Django's ``ModelIterable`` does: the compiler's own column list, converters 
 ``select_related`` populators. The result is what ``queryset.first()`` would return,
 which ``panel/tests/test_prepared.py`` checks against the ORM on both test legs.
 
+``all_together((lookup, values), ...)`` runs several lookups in one database round trip
+where the connection takes several statements in one execute (psycopg's client-side
+binding cursor, Django's default on PostgreSQL), and one after another elsewhere
+(SQLite): a page that shows four lists asks once, not four times.
+
 Only what these lookups need: parameters that are plain values (the build function's
 arguments; constants of the queryset such as ``confirmed=True`` stay as compiled), no
 annotations, no prefetching, no deferred fields. A queryset outside that is refused when
@@ -21,6 +26,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
+import psycopg
 from django.db import connections, router
 from django.db.models import Model, QuerySet
 from django.db.models.query import get_related_populators
@@ -157,3 +163,30 @@ class PreparedLookup:
     def all(self, *values: Any) -> list[Model]:
         alias, compiled, rows = self._rows(values, one=False)
         return self._build(alias, compiled, rows)
+
+
+def all_together(*lookups: tuple[PreparedLookup, tuple]) -> list[list[Model]]:
+    """``[lookup.all(*values) for lookup, values in lookups]``, in one round trip when the
+    database connection allows it (see the module). The lookups read one database."""
+    aliases = {router.db_for_read(lookup.model) for lookup, _ in lookups}
+    if len(aliases) != 1:
+        raise ValueError(f"all_together reads one database, not {sorted(aliases)}")
+    alias = aliases.pop()
+    connection = connections[alias]
+    if len(lookups) < 2 or connection.vendor != "postgresql":
+        return [lookup.all(*values) for lookup, values in lookups]
+    statements = [lookup.statement(alias, values) for lookup, values in lookups]
+    with connection.cursor() as cursor:
+        if not isinstance(cursor.cursor, psycopg.ClientCursor):
+            # Server-side binding (OPTIONS server_side_binding) takes one statement.
+            return [lookup.all(*values) for lookup, values in lookups]
+        cursor.execute(
+            ";\n".join(sql for _, sql, _ in statements),
+            [param for _, _, params in statements for param in params],
+        )
+        results = []
+        for n, ((lookup, _), (compiled, _, _)) in enumerate(zip(lookups, statements, strict=True)):
+            if n and not cursor.nextset():
+                raise RuntimeError("a statement of all_together returned no result")
+            results.append(lookup._build(alias, compiled, cursor.fetchall()))
+    return results

@@ -136,7 +136,7 @@ def test_iexact_arguments_match_as_the_orms_wildcards_included(user_factory):
     """SQLite compares ``iexact`` with LIKE: a login with ``_`` or ``%`` must match itself
     only, in any case, as with the ORM."""
     from audit.models import AuditEvent
-    from security.templatetags.security_sessions import _ACTIVITY, _activity_events
+    from security.templatetags.security_sessions import ACTIVITY_EVENTS, _activity_events
 
     user = user_factory("a_b%c", email="Mix_Case@example.com")
     for typed in ("A_B%C", "axbyc", "a_b%cd", "mix_case@EXAMPLE.com", "mixxcase@example.com"):
@@ -144,7 +144,7 @@ def test_iexact_arguments_match_as_the_orms_wildcards_included(user_factory):
             action="signin", outcome="failure", metadata={"login": typed}, ip="192.0.2.1"
         )
     AuditEvent.objects.create(action="signin", user=user, ip="192.0.2.2")
-    prepared = _ACTIVITY.all(user.pk, user.username, user.email)
+    prepared = ACTIVITY_EVENTS.all(user.pk, user.username, user.email)
     orm = list(_activity_events(user.pk, user.username, user.email)[:20])
     assert [e.pk for e in prepared] == [e.pk for e in orm]
     assert sorted((e.metadata or {}).get("login", "") for e in prepared) == [
@@ -152,3 +152,35 @@ def test_iexact_arguments_match_as_the_orms_wildcards_included(user_factory):
         "A_B%C",
         "mix_case@EXAMPLE.com",
     ]
+
+
+def test_lookups_read_together_match_each_read_alone(record, alice, user_factory):
+    """``all_together``: the same instances as each lookup's ``all``, an empty list kept in
+    its place; one query on PostgreSQL (several statements, one execute), one per
+    lookup elsewhere. A ``%`` in a value stays a value."""
+    from django.test.utils import CaptureQueriesContext
+
+    from audit.models import AuditEvent
+    from panel.prepared import all_together
+    from security.templatetags.security_sessions import ACTIVITY_EVENTS
+    from security.twofactor.backup_codes import UNUSED_CODES
+
+    percent = user_factory("per%cent", email="per%cent@example.com")
+    AuditEvent.objects.create(
+        action="signin", outcome="failure", metadata={"login": "PER%CENT"}, ip="192.0.2.9"
+    )
+    lookups = [
+        (LOOKUP, (record.pk,)),
+        (UNUSED_CODES, (alice.pk,)),  # no codes: an empty list between two results
+        (ACTIVITY_EVENTS, (percent.pk, percent.username, percent.email)),
+        (LOOKUP, (record.pk + 1000,)),
+    ]
+    alone = [lookup.all(*values) for lookup, values in lookups]
+    with CaptureQueriesContext(connection) as queries:
+        together = all_together(*lookups)
+    assert len(queries) == (1 if connection.vendor == "postgresql" else len(lookups))
+    assert [[fields(obj) for obj in found] for found in together] == [
+        [fields(obj) for obj in found] for found in alone
+    ]
+    assert [len(found) for found in together] == [1, 0, 1, 0]
+    assert together[0][0].user.username == "alice"  # the join's instance built as well

@@ -65,15 +65,15 @@ def kind_of(credential: WebAuthnCredential) -> str:
     return "Synced passkey" if credential.backup_eligible else "Security key"
 
 
-def rows_for(user) -> list[PasskeyRow]:
-    return [
-        PasskeyRow(c.pk, c.name, kind_of(c), c.created_at, c.last_used_at)
-        for c in _PASSKEYS.all(user.pk)
-    ]
+def rows_for(user, credentials: list[WebAuthnCredential] | None = None) -> list[PasskeyRow]:
+    """``credentials``: ``CONFIRMED_PASSKEYS``' rows for ``user`` when read already."""
+    if credentials is None:
+        credentials = CONFIRMED_PASSKEYS.all(user.pk)
+    return [PasskeyRow(c.pk, c.name, kind_of(c), c.created_at, c.last_used_at) for c in credentials]
 
 
 # passkeys_of(), compiled once (panel.prepared): the Security tab lists them on every view.
-_PASSKEYS = PreparedLookup(
+CONFIRMED_PASSKEYS = PreparedLookup(
     WebAuthnCredential,
     lambda user_id: WebAuthnCredential.objects.filter(user_id=user_id, confirmed=True).order_by(
         "created_at", "pk"

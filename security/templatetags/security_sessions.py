@@ -196,10 +196,12 @@ def session_policy(user):
 
 
 @register.simple_tag
-def trusted_devices_for(user) -> list[TrustedDevice]:
-    """The user's trusted devices, each with its ``forget_url``: the URL is reversed once
-    per process, not once a row (a reverse is the costliest tag of a row)."""
-    devices = _TRUSTED_DEVICES.all(user.pk)
+def trusted_devices_for(user, devices: list[TrustedDevice] | None = None) -> list[TrustedDevice]:
+    """The user's trusted devices (``devices``: ``TRUSTED_DEVICES``' rows when read
+    already), each with its ``forget_url``: the URL is reversed once per process, not once
+    a row (a reverse is the costliest tag of a row)."""
+    if devices is None:
+        devices = TRUSTED_DEVICES.all(user.pk)
     if devices:
         head, _, tail = cached_reverse_pattern("security:device_forget")
         for device in devices:
@@ -208,7 +210,7 @@ def trusted_devices_for(user) -> list[TrustedDevice]:
 
 
 # Compiled once (panel.prepared): the Security tab lists them on every view.
-_TRUSTED_DEVICES = PreparedLookup(
+TRUSTED_DEVICES = PreparedLookup(
     TrustedDevice,
     lambda user_id: TrustedDevice.objects.filter(user_id=user_id).order_by("-last_seen_at"),
 )
@@ -227,22 +229,32 @@ def _activity_events(user_id, *logins):
 
 
 # Compiled once (panel.prepared): the Security tab's costliest query to compile.
-_ACTIVITY = PreparedLookup(
+ACTIVITY_EVENTS = PreparedLookup(
     AuditEvent,
     lambda user_id, username, email: _activity_events(user_id, username, email)[:ACTIVITY_LIMIT],
     kinds=(int, IEXACT, IEXACT),
 )
 
 
-@register.simple_tag
-def signin_activity(user, limit: int = ACTIVITY_LIMIT) -> list[dict]:
-    """Recent sign-in events of ``user`` from the audit trail, newest first. Failed
-    passwords are recorded before anyone is known, so they are matched by the login typed."""
+def activity_lookup(user) -> tuple[PreparedLookup, tuple] | None:
+    """``ACTIVITY_EVENTS`` and its values for ``user``, when they suit it (a username and
+    an email to match the failed sign-ins by)."""
     names = [login for login in (user.get_username(), user.email) if login]
-    if len(names) == 2 and limit == ACTIVITY_LIMIT:
-        events = _ACTIVITY.all(user.pk, *names)
-    else:
-        events = _activity_events(user.pk, *names)[:limit]
+    return (ACTIVITY_EVENTS, (user.pk, *names)) if len(names) == 2 else None
+
+
+@register.simple_tag
+def signin_activity(user, limit: int = ACTIVITY_LIMIT, events=None) -> list[dict]:
+    """Recent sign-in events of ``user`` from the audit trail, newest first. Failed
+    passwords are recorded before anyone is known, so they are matched by the login typed.
+    ``events``: ``activity_lookup``'s rows when read already."""
+    if events is None:
+        lookup = activity_lookup(user)
+        if lookup is not None and limit == ACTIVITY_LIMIT:
+            events = lookup[0].all(*lookup[1])
+        else:
+            names = [login for login in (user.get_username(), user.email) if login]
+            events = _activity_events(user.pk, *names)[:limit]
     # Rows repeat the same few browsers and addresses: each is parsed or located once.
     parsed: dict[str, str] = {}
     located: dict[str, str] = {}
@@ -279,3 +291,12 @@ def signin_activity(user, limit: int = ACTIVITY_LIMIT) -> list[dict]:
             }
         )
     return rows
+
+
+@register.simple_tag
+def security_overview(user):
+    """``{% security_overview user as overview %}``: the Security tab's sections' data
+    (``security.overview``), read in one database round trip."""
+    from security import overview  # it builds on this module's lookups and rows
+
+    return overview.read(user)

@@ -13,6 +13,7 @@ from django.db import transaction
 from accounts.emails import send_email
 from audit.actions import Action
 from audit.services import audit
+from panel.prepared import PreparedLookup
 from security.twofactor.codes import (
     COUNT,
     LOW_WATERMARK,
@@ -35,6 +36,14 @@ __all__ = [
 def remaining(user) -> int:
     """The unused codes of the user's set (0 without a set): one query, not two."""
     return BackupCode.objects.filter(code_set__user=user, used_at__isnull=True).count()
+
+
+# The unused codes themselves (their count is ``remaining``), compiled once
+# (panel.prepared): the Security tab reads them with its other lists in one round trip.
+UNUSED_CODES = PreparedLookup(
+    BackupCode,
+    lambda user_id: BackupCode.objects.filter(code_set__user_id=user_id, used_at__isnull=True),
+)
 
 
 def issue_new_set(*, user) -> list[str]:

@@ -52,11 +52,11 @@ QR_SIZE = 256
 def confirmed_device(user) -> EncryptedTOTPDevice | None:
     if user is None or not getattr(user, "pk", None):
         return None
-    return _CONFIRMED.first(user.pk)
+    return CONFIRMED_DEVICE.first(user.pk)
 
 
 # Compiled once (panel.prepared): the Security tab and the 2FA step read it.
-_CONFIRMED = PreparedLookup(
+CONFIRMED_DEVICE = PreparedLookup(
     EncryptedTOTPDevice,
     lambda user_id: EncryptedTOTPDevice.objects.filter(user_id=user_id, confirmed=True).order_by(
         "pk"
