@@ -124,3 +124,26 @@ def test_ago_says_what_djangos_timesince_says(before):
 
     with time_machine.travel(now, tick=False):
         assert ago(value) == expected
+
+
+def test_since_says_what_djangos_timesince_says_for_any_two_moments():
+    """``since`` re-states ``timesince(depth=1)`` in plain Python: the same words for any
+    two moments, in any zones, calendar months and leap days included."""
+    from datetime import UTC, datetime, timedelta, timezone
+
+    from django.utils.timesince import timesince
+    from hypothesis import given, settings as hypothesis_settings, strategies as st
+
+    from security.templatetags.security_sessions import since
+
+    zones = st.sampled_from([UTC, timezone(timedelta(hours=-5)), timezone(timedelta(hours=13))])
+    moments = st.datetimes(min_value=datetime(1990, 1, 1), max_value=datetime(2060, 12, 31))
+
+    @hypothesis_settings(max_examples=600, deadline=None)
+    @given(value=moments, zone=zones, later=st.timedeltas(timedelta(0), timedelta(days=9000)))
+    def check(value, zone, later):
+        value = value.replace(tzinfo=zone)
+        for now in (value + later, value - later):
+            assert since(value, now.astimezone(UTC)) == timesince(value, now, depth=1)
+
+    check()
