@@ -313,12 +313,3 @@ def signin_activity(user, limit: int = ACTIVITY_LIMIT, events=None) -> list[dict
             }
         )
     return rows
-
-
-@register.simple_tag
-def security_overview(user):
-    """``{% security_overview user as overview %}``: the Security tab's sections' data
-    (``security.overview``), read in one database round trip."""
-    from security import overview  # it builds on this module's lookups and rows
-
-    return overview.read(user)
