@@ -165,6 +165,16 @@ class PreparedLookup:
         return self._build(alias, compiled, rows)
 
 
+def together(alias: str, lookups) -> tuple[list[_Compiled], str, list]:
+    """The statements of ``lookups`` as one SQL text and its parameters."""
+    statements = [lookup.statement(alias, values) for lookup, values in lookups]
+    return (
+        [compiled for compiled, _, _ in statements],
+        ";\n".join(sql for _, sql, _ in statements),
+        [param for _, _, params in statements for param in params],
+    )
+
+
 def all_together(*lookups: tuple[PreparedLookup, tuple]) -> list[list[Model]]:
     """``[lookup.all(*values) for lookup, values in lookups]``, in one round trip when the
     database connection allows it (see the module). The lookups read one database."""
@@ -175,17 +185,14 @@ def all_together(*lookups: tuple[PreparedLookup, tuple]) -> list[list[Model]]:
     connection = connections[alias]
     if len(lookups) < 2 or connection.vendor != "postgresql":
         return [lookup.all(*values) for lookup, values in lookups]
-    statements = [lookup.statement(alias, values) for lookup, values in lookups]
+    every, sql, params = together(alias, lookups)
     with connection.cursor() as cursor:
         if not isinstance(cursor.cursor, psycopg.ClientCursor):
             # Server-side binding (OPTIONS server_side_binding) takes one statement.
             return [lookup.all(*values) for lookup, values in lookups]
-        cursor.execute(
-            ";\n".join(sql for _, sql, _ in statements),
-            [param for _, _, params in statements for param in params],
-        )
+        cursor.execute(sql, params)
         results = []
-        for n, ((lookup, _), (compiled, _, _)) in enumerate(zip(lookups, statements, strict=True)):
+        for n, ((lookup, _), compiled) in enumerate(zip(lookups, every, strict=True)):
             if n and not cursor.nextset():
                 raise RuntimeError("a statement of all_together returned no result")
             results.append(lookup._build(alias, compiled, cursor.fetchall()))

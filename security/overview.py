@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from panel.prepared import all_together
+from panel.prepared import PreparedLookup, all_together
 from security.passkeys import ceremony, services as passkeys
 from security.templatetags import security_sessions
 from security.twofactor import backup_codes, totp
@@ -38,8 +38,10 @@ def twofactor_state(device, unused_codes: int, by_passkey: bool) -> dict:
     }
 
 
-def read(user) -> Overview:
-    lookups = [
+def lookups(user) -> list[tuple[PreparedLookup, tuple]]:
+    """The prepared lookups of the tab's lists for ``user``: passkeys, 2FA device, unused
+    backup codes, trusted devices, and the sign-in activity when it suits the account."""
+    found = [
         (passkeys.CONFIRMED_PASSKEYS, (user.pk,)),
         (totp.CONFIRMED_DEVICE, (user.pk,)),
         (backup_codes.UNUSED_CODES, (user.pk,)),
@@ -47,8 +49,12 @@ def read(user) -> Overview:
     ]
     activity = security_sessions.activity_lookup(user)
     if activity is not None:
-        lookups.append(activity)
-    credentials, devices, unused, trusted, *events = all_together(*lookups)
+        found.append(activity)
+    return found
+
+
+def read(user) -> Overview:
+    credentials, devices, unused, trusted, *events = all_together(*lookups(user))
     passkey_rows = passkeys.rows_for(user, credentials)
     return Overview(
         two_factor=twofactor_state(

@@ -6,6 +6,7 @@ from datetime import datetime
 from html import escape
 
 from django import template
+from django.contrib.auth import get_user_model
 from django.db.models import Q
 from django.template.defaulttags import CsrfTokenNode
 from django.utils import timezone
@@ -247,7 +248,9 @@ def _activity_events(user_id, *logins):
     if logins:
         # The shared conditions once, not once per login: a smaller query to compile.
         mine |= Q(user__isnull=True, action="signin") & typed
-    return AuditEvent.objects.filter(mine, action__in=list(ACTIVITY)).select_related("impersonator")
+    # The impersonators' names are read apart (_administrators), for the rare rows that
+    # need one: a join would read every row's administrator, password hash included.
+    return AuditEvent.objects.filter(mine, action__in=list(ACTIVITY))
 
 
 # Compiled once (panel.prepared): the Security tab's costliest query to compile.
@@ -265,6 +268,15 @@ def activity_lookup(user) -> tuple[PreparedLookup, tuple] | None:
     return (ACTIVITY_EVENTS, (user.pk, *names)) if len(names) == 2 else None
 
 
+def _administrators(events) -> dict[int, str]:
+    """The full names of the administrators who acted as the user in ``events``: one
+    query, and none when no listed event is an impersonation."""
+    ids = {e.impersonator_id for e in events if e.action in IMPERSONATION and e.impersonator_id}
+    if not ids:
+        return {}
+    return {u.pk: u.get_full_name() for u in get_user_model().objects.filter(pk__in=ids)}
+
+
 @register.simple_tag
 def signin_activity(user, limit: int = ACTIVITY_LIMIT, events=None) -> list[dict]:
     """Recent sign-in events of ``user`` from the audit trail, newest first. Failed
@@ -280,13 +292,14 @@ def signin_activity(user, limit: int = ACTIVITY_LIMIT, events=None) -> list[dict
     # Rows repeat the same few browsers and addresses: each is parsed or located once.
     parsed: dict[str, str] = {}
     located: dict[str, str] = {}
+    administrators = _administrators(events)
     rows = []
     for event in events:
         ok_label, failed_label = ACTIVITY[event.action]
         failed = event.outcome != AuditEvent.Outcome.SUCCESS
         by_admin = event.action in IMPERSONATION
         if by_admin:
-            who = event.impersonator.get_full_name() if event.impersonator else "An administrator"
+            who = administrators.get(event.impersonator_id, "An administrator")
             ok_label = ok_label.format(who=f"{who} (administrator)")
         if event.user_agent not in parsed:
             parsed[event.user_agent] = (
