@@ -39,13 +39,14 @@ _BAD_INPUT = (WebAuthnException, ValueError, TypeError, KeyError, AttributeError
 
 
 def passkeys_of(user):
+    """The confirmed passkeys of ``user`` (a user or its pk), oldest first."""
     return WebAuthnCredential.objects.filter(user=user, confirmed=True).order_by("created_at", "pk")
 
 
 def has_passkey(user) -> bool:
     if user is None or not getattr(user, "pk", None):
         return False
-    return WebAuthnCredential.objects.filter(user=user, confirmed=True).exists()
+    return passkeys_of(user).exists()
 
 
 @dataclass(frozen=True)
@@ -73,12 +74,7 @@ def rows_for(user, credentials: list[WebAuthnCredential] | None = None) -> list[
 
 
 # passkeys_of(), compiled once (panel.prepared): the Security tab lists them on every view.
-CONFIRMED_PASSKEYS = PreparedLookup(
-    WebAuthnCredential,
-    lambda user_id: WebAuthnCredential.objects.filter(user_id=user_id, confirmed=True).order_by(
-        "created_at", "pk"
-    ),
-)
+CONFIRMED_PASSKEYS = PreparedLookup(WebAuthnCredential, passkeys_of)
 
 
 # --- The challenge of a ceremony, in the session ------------------------------------------

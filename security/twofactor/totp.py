@@ -55,12 +55,13 @@ def confirmed_device(user) -> EncryptedTOTPDevice | None:
     return CONFIRMED_DEVICE.first(user.pk)
 
 
+def _confirmed(user_id: int):
+    return EncryptedTOTPDevice.objects.filter(user_id=user_id, confirmed=True)
+
+
 # Compiled once (panel.prepared): the Security tab and the 2FA step read it.
 CONFIRMED_DEVICE = PreparedLookup(
-    EncryptedTOTPDevice,
-    lambda user_id: EncryptedTOTPDevice.objects.filter(user_id=user_id, confirmed=True).order_by(
-        "pk"
-    )[:1],
+    EncryptedTOTPDevice, lambda user_id: _confirmed(user_id).order_by("pk")[:1]
 )
 
 
@@ -68,7 +69,7 @@ def has_totp(user) -> bool:
     """Whether the authenticator app (TOTP, with its backup codes) is set up."""
     if user is None or not getattr(user, "pk", None):
         return False
-    return EncryptedTOTPDevice.objects.filter(user=user, confirmed=True).exists()
+    return _confirmed(user.pk).exists()
 
 
 def has_2fa(user) -> bool:
