@@ -19,7 +19,8 @@ last-active write does not happen. The counts, and what each query is:
   backup codes, the passkeys, the trusted devices, the sign-in activity) in one round
   trip (security.overview, panel.prepared.all_together), and 5 on SQLite, which takes
   one statement per execute; the passkey list also answers whether a passkey makes 2FA
-  on without the app;
+  on without the app; an activity that lists an administrator acting as the user adds 1
+  (the administrators' names);
 - the Sessions tab adds 2 (the held sign-ins, if this browser is a trusted device: one
   query with an EXISTS; the sessions);
 - the admin index adds 1 (the recent actions);
@@ -354,6 +355,25 @@ def test_the_security_tab_costs_the_same_for_two_or_ten_rows(tia, tia_browser):
     body = tia_browser.get("/settings/security/").content.decode()
     assert body.count('aria-label="Forget ') == 10
     assert count_queries(tia_browser, "/settings/security/") == with_two
+
+
+def test_the_activitys_administrators_cost_one_query_whatever_their_number(
+    tia, tia_browser, user_factory
+):
+    from audit.models import AuditEvent
+
+    user, _ = tia
+    without = count_queries(tia_browser, "/settings/security/")
+    for n in range(3):
+        admin = user_factory(f"admin{n}", full_name=f"Admin Number{n}", is_superuser=True)
+        for action in ("impersonation_started", "impersonation_ended"):
+            AuditEvent.objects.create(
+                action=action, user=user, actor=admin, impersonator=admin, metadata={}
+            )
+    body = tia_browser.get("/settings/security/").content.decode()
+    for n in range(3):
+        assert f"Admin Number{n} (administrator) started acting as you" in body
+    assert count_queries(tia_browser, "/settings/security/") == without + 1
 
 
 # --- The admin's lists ------------------------------------------------------------------

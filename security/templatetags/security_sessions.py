@@ -68,7 +68,8 @@ def since(value: datetime, now: datetime) -> str:
     """``timesince(value, now, depth=1)`` (Django's words, its calendar months and years),
     in plain Python: each call of Django's goes through the lazy translation strings,
     ``avoid_wrapping``'s lazy-text wrapper and a pivot date, a tenth of the Security
-    tab's CPU with its dozen rows. ``test_ago.py`` compares the two on generated dates."""
+    tab's CPU with its dozen rows. ``test_activity_rows.py`` compares the two on generated
+    dates."""
     if value.tzinfo is not None and now.tzinfo is not None:
         now = now.astimezone(value.tzinfo)  # compared in the same time zone, as Django's
     delta = now - value
