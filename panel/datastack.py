@@ -7,8 +7,9 @@ unmaps it at once. A request whose calls go back and forth across a chunk's end 
 ``mmap``, a ``munmap`` and page faults at every crossing (CPython gh-142183, fixed in
 3.13 and 3.14 by keeping one spare chunk; 3.11 and 3.12 receive no such fix). Under
 gunicorn the panel's middleware, template includes and database calls put the Security
-tab right at that edge: 86 crossings a request, 174 page faults and 1.6 ms of system
-time, a fifth of the page's CPU (``docs/performance.md``).
+tab right at that edge: 173 crossings a request (each a ``mmap`` and a ``munmap``), 174
+page faults and 1.6 ms of system time, a fifth of the page's CPU
+(``docs/performance.md``).
 
 ``run_with_room(func)`` calls ``func`` from a frame with thousands of (never assigned)
 local variables. CPython gives a frame that big a chunk of its own of 128 KiB, and about
