@@ -21,8 +21,9 @@ last-active write does not happen. The counts, and what each query is:
   one statement per execute; the passkey list also answers whether a passkey makes 2FA
   on without the app; an activity that lists an administrator acting as the user adds 1
   (the administrators' names);
-- the Sessions tab adds 2 (the held sign-ins, if this browser is a trusted device: one
-  query with an EXISTS; the sessions);
+- the Sessions tab adds 1 on PostgreSQL and 2 on SQLite: the sessions, and the held
+  sign-ins if this browser is a trusted device (one statement with an EXISTS), read in
+  one round trip where the connection allows it;
 - the admin index adds 1 (the recent actions);
 - the audit log adds 2 (the count of the filtered events, the page of events with their
   actor, user and impersonator), 3 when filtered by user (the user look-up);
@@ -63,6 +64,13 @@ PLACES = ["81.2.69.160", "90.10.20.30", "3.3.3.3", "2a02:6b8::1", "198.51.100.4"
 SIGNED_IN_BASE = 1
 OTP_VERIFIED = 1
 TEAMS = 1
+
+
+def sessions_tab_lists() -> int:
+    """The Sessions tab's two lists: one round trip on PostgreSQL, two on SQLite."""
+    from django.db import connection
+
+    return 1 if connection.vendor == "postgresql" else 2
 
 
 def security_tab_lists() -> int:
@@ -257,22 +265,22 @@ def test_the_security_tab_with_2fa_reads_its_lists_at_once(
     assert "10 of 10 left" in response.content.decode()
 
 
-def test_the_sessions_tab_with_three_sessions_takes_four_queries(
+def test_the_sessions_tab_with_three_sessions_reads_its_lists_at_once(
     sam, sam_browser, django_assert_num_queries
 ):
     other_sessions(sam, 2)
-    with django_assert_num_queries(SIGNED_IN_BASE + TEAMS + 2):
+    with django_assert_num_queries(SIGNED_IN_BASE + TEAMS + sessions_tab_lists()):
         response = get_ok(sam_browser, "/settings/sessions/")
     assert response.content.decode().count('class="session-item') == 3
 
 
-def test_the_sessions_tab_with_2fa_and_held_sign_ins_takes_five_queries(
+def test_the_sessions_tab_with_2fa_and_held_sign_ins_reads_its_lists_at_once(
     tia, tia_browser, django_assert_num_queries
 ):
     user, _ = tia
     other_sessions(user, 2)
     held_signins(user, 2)
-    with django_assert_num_queries(SIGNED_IN_BASE + OTP_VERIFIED + TEAMS + 2):
+    with django_assert_num_queries(SIGNED_IN_BASE + OTP_VERIFIED + TEAMS + sessions_tab_lists()):
         response = get_ok(tia_browser, "/settings/sessions/")
     assert response.content.decode().count("Yes, it was me") == 2
 

@@ -178,11 +178,20 @@ def listed_rows(user) -> list[TrackedSession]:
     """``listed_for(user)``, most recently active first, as a list: with both limits set
     (the default), by SQL compiled once (panel.prepared; the Sessions tab reads it on
     every view)."""
+    lookup = listed_lookup(user)
+    if lookup is None:
+        return list(listed_for(user).order_by("-last_active_at", "-id"))
+    return lookup[0].all(*lookup[1])
+
+
+def listed_lookup(user):
+    """``listed_rows``' prepared lookup and values, to read with others
+    (``panel.prepared.all_together``); None unless both limits are set."""
     policy = policy_for(user)
     if not (policy.idle_timeout and policy.absolute_timeout):
-        return list(listed_for(user).order_by("-last_active_at", "-id"))
+        return None
     now = timezone.now()
-    return _LISTED.all(
+    return _LISTED, (
         user.pk,
         now - timedelta(seconds=policy.idle_timeout),
         now - timedelta(seconds=policy.absolute_timeout),

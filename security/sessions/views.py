@@ -9,6 +9,7 @@ from django.views.decorators.http import require_http_methods
 
 from accounts.decorators import not_while_impersonating
 from accounts.tabs import settings_tabs
+from panel.prepared import all_together
 from security.devices import services as devices
 from security.sessions import services as tracked
 from security.sessions.models import TrackedSession
@@ -17,9 +18,23 @@ from security.stepup.decorators import high_security, stepup_required
 from security.suspicious import services as suspicious
 
 
-def _live_sessions(request: HttpRequest) -> list[TrackedSession]:
+def _sessions_and_held(request: HttpRequest) -> tuple[list[TrackedSession], list]:
+    """The Sessions tab's two lists, in one database round trip when both are prepared
+    lookups (``panel.prepared.all_together``). Held sign-ins are shown (and decided) in
+    a trusted browser only."""
+    user = request.user
+    listed = tracked.listed_lookup(user)
+    held = suspicious.pending_for_trusted_browser_lookup(user, devices.current_token(request))
+    if listed and held:
+        rows, held_rows = all_together(listed, held)
+    else:
+        rows = tracked.listed_rows(user)
+        held_rows = held[0].all(*held[1]) if held else []
+    return _live_sessions(request, rows), held_rows
+
+
+def _live_sessions(request: HttpRequest, rows: list[TrackedSession]) -> list[TrackedSession]:
     current = tracked.current_id(request)
-    rows = tracked.listed_rows(request.user)
     for row in rows:
         row.is_current = row.pk == current
     rows.sort(key=lambda r: not r.is_current)  # this browser first
@@ -29,15 +44,14 @@ def _live_sessions(request: HttpRequest) -> list[TrackedSession]:
 @not_while_impersonating
 @require_http_methods(["GET"])
 def sessions_tab(request: HttpRequest) -> HttpResponse:
-    # Held sign-ins are shown (and decided) in a trusted browser only.
-    held = suspicious.pending_for_trusted_browser(request.user, devices.current_token(request))
+    sessions, held = _sessions_and_held(request)
     policy = tracked.policy_for(request.user)
     return render(
         request,
         "security/sessions/sessions.html",
         {
             "settings_tabs": settings_tabs("sessions"),
-            "sessions": _live_sessions(request),
+            "sessions": sessions,
             "held_signins": held,
             "policy": policy,
             "idle_minutes": policy.idle_timeout // 60,
@@ -72,7 +86,8 @@ def revoke_session(request: HttpRequest, pk: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 @stepup_required
 def revoke_other_sessions(request: HttpRequest) -> HttpResponse:
-    others = [s for s in _live_sessions(request) if not s.is_current]
+    listed = tracked.listed_rows(request.user)
+    others = [s for s in _live_sessions(request, listed) if not s.is_current]
     if not others:
         messages.info(request, "You have no other sessions.")
         return redirect("security:sessions")

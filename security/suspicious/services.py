@@ -280,9 +280,16 @@ def pending_for_trusted_browser(user, device_token: str | None) -> list[Suspicio
     """The user's held sign-ins still waiting, if the browser holding ``device_token`` is
     one of the user's trusted devices (only a trusted browser may decide on them), else
     none: one query for both questions, the Sessions tab's."""
+    lookup = pending_for_trusted_browser_lookup(user, device_token)
+    return lookup[0].all(*lookup[1]) if lookup else []
+
+
+def pending_for_trusted_browser_lookup(user, device_token: str | None):
+    """``pending_for_trusted_browser``'s prepared lookup and values, to read with others
+    (``panel.prepared.all_together``); None without a device token (nothing to read)."""
     if not device_token:
-        return []
-    return _PENDING_IF_TRUSTED.all(user.pk, timezone.now(), user.pk, token_hash(device_token))
+        return None
+    return _PENDING_IF_TRUSTED, (user.pk, timezone.now(), user.pk, token_hash(device_token))
 
 
 # Compiled once (panel.prepared): the Sessions tab reads it on every view.
