@@ -22,14 +22,14 @@ def _sessions_and_held(request: HttpRequest) -> tuple[list[TrackedSession], list
     """The Sessions tab's two lists, in one database round trip when both are prepared
     lookups (``panel.prepared.all_together``). Held sign-ins are shown (and decided) in
     a trusted browser only."""
-    user = request.user
+    user, token = request.user, devices.current_token(request)
     listed = tracked.listed_lookup(user)
-    held = suspicious.pending_for_trusted_browser_lookup(user, devices.current_token(request))
+    held = suspicious.pending_for_trusted_browser_lookup(user, token)
     if listed and held:
         rows, held_rows = all_together(listed, held)
     else:
         rows = tracked.listed_rows(user)
-        held_rows = held[0].all(*held[1]) if held else []
+        held_rows = suspicious.pending_for_trusted_browser(user, token)
     return _live_sessions(request, rows), held_rows
 
 

@@ -262,10 +262,15 @@ ACTIVITY_EVENTS = PreparedLookup(
 )
 
 
+def _logins(user) -> list[str]:
+    """What a failed sign-in of ``user`` may have typed: the username, the email."""
+    return [login for login in (user.get_username(), user.email) if login]
+
+
 def activity_lookup(user) -> tuple[PreparedLookup, tuple] | None:
     """``ACTIVITY_EVENTS`` and its values for ``user``, when they suit it (a username and
     an email to match the failed sign-ins by)."""
-    names = [login for login in (user.get_username(), user.email) if login]
+    names = _logins(user)
     return (ACTIVITY_EVENTS, (user.pk, *names)) if len(names) == 2 else None
 
 
@@ -288,8 +293,7 @@ def signin_activity(user, limit: int = ACTIVITY_LIMIT, events=None) -> list[dict
         if lookup is not None and limit == ACTIVITY_LIMIT:
             events = lookup[0].all(*lookup[1])
         else:
-            names = [login for login in (user.get_username(), user.email) if login]
-            events = _activity_events(user.pk, *names)[:limit]
+            events = _activity_events(user.pk, *_logins(user))[:limit]
     # Rows repeat the same few browsers and addresses: each is parsed or located once.
     parsed: dict[str, str] = {}
     located: dict[str, str] = {}
