@@ -14,6 +14,11 @@ where the connection takes several statements in one execute (psycopg's client-s
 binding cursor, Django's default on PostgreSQL), and one after another elsewhere
 (SQLite): a page that shows four lists asks once, not four times.
 
+With ``row=`` (a ``NamedTuple`` class), a lookup selects only the row's fields (the
+queryset's ``values_list``) and returns one row per result instead of a model instance:
+a list shown on a page needs a few columns, and building a model instance (every
+column, its signals, its field descriptors) cost several times what the row does.
+
 Only what these lookups need: parameters that are plain values (the build function's
 arguments; constants of the queryset such as ``confirmed=True`` stay as compiled), no
 annotations, no prefetching, no deferred fields. A queryset outside that is refused when
@@ -54,7 +59,9 @@ def _adapt(ops, value: Any) -> Any:
 
 
 class _Compiled:
-    def __init__(self, queryset: QuerySet, alias: str, markers: list) -> None:
+    def __init__(self, queryset: QuerySet, alias: str, markers: list, row=None) -> None:
+        if row is not None:
+            queryset = queryset.values_list(*row._fields)
         compiler = queryset.query.get_compiler(using=alias)
         sql, params = compiler.as_sql()
         arity = len(markers)
@@ -64,36 +71,50 @@ class _Compiled:
         self.params = list(params)
         if sorted(s for s in self.slots if s is not None) != list(range(arity)):
             raise ValueError(f"each argument must be used exactly once as a parameter: {params!r}")
-        if compiler.annotation_col_map or queryset._prefetch_related_lookups:
+        # A row's columns are the values_list's own selected names; nothing else.
+        annotations = set(compiler.annotation_col_map) - set(row._fields if row else ())
+        if annotations or queryset._prefetch_related_lookups:
             raise ValueError("a prepared lookup has no annotations and no prefetching")
         self.sql = sql
         self.compiler = compiler
+        self.row = row
+        self.width = compiler.col_count  # the columns of the SQL's select list
+        select = compiler.select
+        self.converters = compiler.get_converters(
+            [column[0] for column in select[: compiler.col_count]]
+        )
+        if row is not None:
+            self.model = None
+            return
         klass_info = compiler.klass_info
         self.model = klass_info["model"]
         fields = klass_info["select_fields"]
         self.start, self.end = fields[0], fields[-1] + 1
-        select = compiler.select
         self.init_list = [column[0].target.attname for column in select[self.start : self.end]]
         self.pk_index = self.init_list.index(self.model._meta.pk.attname)
-        self.width = compiler.col_count  # the columns of the SQL's select list
         self.related = get_related_populators(klass_info, select, alias)
-        self.converters = compiler.get_converters(
-            [column[0] for column in select[: compiler.col_count]]
-        )
 
 
 class PreparedLookup:
     """``PreparedLookup(Model, lambda pk: Model.objects.filter(pk=pk)...)`` then
     ``lookup.first(pk)`` (the first instance or None) or ``lookup.all(pk)`` (a list);
-    ``kinds`` names each argument's type when they are not one int.
+    ``kinds`` names each argument's type when they are not one int; ``row``, a
+    ``NamedTuple`` class whose fields are the model's (attnames: ``user_id``), makes it
+    answer rows of those columns instead of instances (see the module).
     Arguments go to the database as they are (an int, a str; a datetime is adapted as
     the ORM does): no other field conversion, so pass what the column holds (a primary
     key, not an instance)."""
 
     def __init__(
-        self, model: type[Model], build: Callable[..., QuerySet], kinds: tuple[Any, ...] = (int,)
+        self,
+        model: type[Model],
+        build: Callable[..., QuerySet],
+        kinds: tuple[Any, ...] = (int,),
+        *,
+        row: type[tuple] | None = None,
     ) -> None:
         self.model = model
+        self.row = row
         self.build = build
         # The type of each argument (int, str, datetime or IEXACT): its marker is of that
         # type, and an IEXACT argument is escaped as the ORM escapes it.
@@ -107,7 +128,7 @@ class PreparedLookup:
         compiled = getattr(connection, self.attribute, None)
         if compiled is None:
             markers = [_marker(kind, n) for n, kind in enumerate(self.kinds)]
-            compiled = _Compiled(self.build(*markers), alias, markers)
+            compiled = _Compiled(self.build(*markers), alias, markers, self.row)
             setattr(connection, self.attribute, compiled)
         return compiled
 
@@ -138,6 +159,8 @@ class PreparedLookup:
     def build_one(self, alias: str, compiled: _Compiled, row: tuple) -> Model | None:
         """The instance of one row of this lookup's columns (``statement``'s SQL run
         inside another query), or None when they are all NULL (a LEFT JOIN's no row)."""
+        if compiled.row is not None:
+            raise TypeError("build_one builds instances, not rows")
         if row[compiled.start + compiled.pk_index] is None:
             return None
         return self._build(alias, compiled, [row])[0]
@@ -145,6 +168,8 @@ class PreparedLookup:
     def _build(self, alias: str, compiled: _Compiled, rows: list) -> list[Model]:
         if compiled.converters:
             rows = compiled.compiler.apply_converters(rows, compiled.converters)
+        if compiled.row is not None:
+            return list(map(compiled.row._make, rows))
         found = []
         for row in rows:
             obj = compiled.model.from_db(

@@ -18,7 +18,7 @@ from security.twofactor.backup_codes import COUNT, LOW_WATERMARK
 class Overview:
     two_factor: dict  # twofactor_state's
     passkeys: dict  # the passkeys' rows and whether passkeys can work on this site
-    trusted: list  # trusted_devices_for's devices, each with its forget_url
+    trusted: list  # trusted_devices_for's rows (security_sessions.DeviceRow)
     activity: list[dict]  # signin_activity's rows
 
 

@@ -5,6 +5,7 @@ PostgreSQL the inet and time zone handling)."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import NamedTuple
 
 import pytest
 from django.db import connection
@@ -22,6 +23,9 @@ LOOKUP = PreparedLookup(
 
 
 def fields(obj) -> dict:
+    """An instance's column values; a row lookup's row as it is."""
+    if isinstance(obj, tuple):
+        return obj._asdict()
     return {f.attname: getattr(obj, f.attname) for f in obj._meta.concrete_fields}
 
 
@@ -92,6 +96,43 @@ def test_querysets_it_cannot_stand_for_are_refused():
         annotated.first(1)
 
 
+class Place(NamedTuple):
+    pk: int
+    user_id: int
+    ip: str | None
+    city: str
+    created_at: datetime
+    ended_at: datetime | None
+
+
+ROWS = PreparedLookup(
+    TrackedSession,
+    lambda user_id: TrackedSession.objects.filter(user_id=user_id).order_by("-created_at"),
+    row=Place,
+)
+
+
+def test_a_row_lookup_answers_the_orms_values_as_rows(record, alice, user_factory):
+    """``row=``: only the row's columns, converted as the ORM converts them (SQLite's
+    datetimes, PostgreSQL's inet), in the queryset's order; a build_one is refused."""
+    later = TrackedSession.objects.create(
+        user=alice, session_key_hash="b" * 64, ip="192.0.2.1", city="Köln"
+    )
+    TrackedSession.objects.create(user=user_factory("other"), session_key_hash="c" * 64)
+    rows = ROWS.all(alice.pk)
+    expected = TrackedSession.objects.filter(user=alice).order_by("-created_at")
+    assert rows == [Place(*values) for values in expected.values_list(*Place._fields)]
+    assert [row.pk for row in rows] == [later.pk, record.pk]
+    assert rows[1].ip == "2001:db8::7" and rows[1].city == "Zürich"
+    assert rows[1].created_at == record.created_at and rows[1].ended_at == record.ended_at
+    assert isinstance(rows[1].ended_at, datetime) and rows[0].ended_at is None
+    assert ROWS.first(alice.pk) == rows[0]
+    assert "session_key_hash" not in ROWS.statement(connection.alias, (alice.pk,))[1]
+    compiled, _, _ = ROWS.statement(connection.alias, (alice.pk,))
+    with pytest.raises(TypeError, match="rows"):
+        ROWS.build_one(connection.alias, compiled, tuple(rows[0]))
+
+
 def test_datetime_arguments_and_constants_answer_as_the_orm(alice):
     """A datetime argument is adapted as the ORM adapts it (SQLite compares text), the
     boundary included; ``ended_at__isnull`` stays compiled in."""
@@ -136,7 +177,11 @@ def test_iexact_arguments_match_as_the_orms_wildcards_included(user_factory):
     """SQLite compares ``iexact`` with LIKE: a login with ``_`` or ``%`` must match itself
     only, in any case, as with the ORM."""
     from audit.models import AuditEvent
-    from security.templatetags.security_sessions import ACTIVITY_EVENTS, _activity_events
+    from security.templatetags.security_sessions import (
+        ACTIVITY_EVENTS,
+        EventRow,
+        _activity_events,
+    )
 
     user = user_factory("a_b%c", email="Mix_Case@example.com")
     for typed in ("A_B%C", "axbyc", "a_b%cd", "mix_case@EXAMPLE.com", "mixxcase@example.com"):
@@ -145,8 +190,8 @@ def test_iexact_arguments_match_as_the_orms_wildcards_included(user_factory):
         )
     AuditEvent.objects.create(action="signin", user=user, ip="192.0.2.2")
     prepared = ACTIVITY_EVENTS.all(user.pk, user.username, user.email)
-    orm = list(_activity_events(user.pk, user.username, user.email)[:20])
-    assert [e.pk for e in prepared] == [e.pk for e in orm]
+    orm = _activity_events(user.pk, user.username, user.email)[:20]
+    assert prepared == [EventRow(*values) for values in orm.values_list(*EventRow._fields)]
     assert sorted((e.metadata or {}).get("login", "") for e in prepared) == [
         "",
         "A_B%C",

@@ -13,6 +13,7 @@ import ipaddress
 import logging
 import threading
 from dataclasses import dataclass
+from functools import lru_cache
 
 from django.conf import settings
 from django.core.signals import setting_changed
@@ -78,6 +79,7 @@ def _reader():
         state["reader"], state["path"] = reader, path
         if old is not None:
             old.close()
+        _located.cache_clear()
         return reader
 
 
@@ -98,6 +100,7 @@ def reset() -> None:
         if _state["reader"] is not None:
             _state["reader"].close()
         _state.update(path=None, reader=None, failed=set())
+        _located.cache_clear()
 
 
 @receiver(setting_changed, dispatch_uid="security.client.geoip.reset")
@@ -126,11 +129,23 @@ def normalise_ip(value: str | None) -> str | None:
 
 def lookup(ip: str | None) -> Location:
     """The location of ``ip``; ``UNKNOWN`` for unlisted (e.g. private) or invalid addresses."""
-    address = normalise_ip(ip)
-    if address is None:
+    if not ip:
         return UNKNOWN
     reader = _reader()
     if reader is None:
+        return UNKNOWN
+    return _located(reader, ip)
+
+
+@lru_cache(maxsize=4096)
+def _located(reader, ip: str) -> Location:
+    """``lookup`` with the database open: the sign-in activity and the audit log show the
+    same few addresses on every view, and a lookup (the address parsed, the tree walked,
+    geoip2's records built; an exception for a private address) costs more than the rest
+    of a row. Keyed on the reader: a new database (``_reader``, ``reset``) empties it;
+    ``Location`` is immutable, so callers share one safely."""
+    address = normalise_ip(ip)
+    if address is None:
         return UNKNOWN
     import geoip2.errors
 

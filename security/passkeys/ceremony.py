@@ -10,6 +10,7 @@ required (so every passkey also works passwordless).
 from __future__ import annotations
 
 import ipaddress
+from functools import lru_cache
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -29,7 +30,14 @@ def rp_id() -> str:
 def available() -> bool:
     """Whether passkeys can work at all: an IP-address SITE_URL is not a valid relying
     party id (the browser refuses it), so the passkey buttons are hidden."""
-    host = rp_id()
+    return _available_at(settings.SITE_URL)
+
+
+@lru_cache(maxsize=8)
+def _available_at(site_url: str) -> bool:
+    """``available()`` for ``site_url``: decided once per setting (the Security tab and
+    the sign-in page ask on every view), not once a request."""
+    host = (urlsplit(site_url).hostname or "").lower()
     if not host:
         return False
     try:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from html import escape
+from typing import NamedTuple
 
 from django import template
 from django.contrib.auth import get_user_model
@@ -16,6 +17,7 @@ from audit.models import AuditEvent
 from panel.prepared import IEXACT, PreparedLookup
 from panel.templatetags.cached_url import cached_reverse_pattern
 from security.client import geoip, useragent
+from security.client.models import Place
 from security.devices.models import TrustedDevice
 from security.sessions.services import policy_for
 
@@ -127,15 +129,18 @@ def device_icon(kind: str) -> str:
 
 
 # One trusted device of the Security tab's list. Built in Python, not a template loop:
-# with a dozen browsers the loop's tags and filters were a third of the page's CPU.
-_TRUSTED_ROW = """<li class="session-item">
-      <div class="session-icon">{icon}</div>
+# with a dozen browsers the loop's tags and filters were a third of the page's CPU; and
+# an f-string, not ``str.format`` with keywords (which parses its format on each call).
+def _trusted_row(d: DeviceRow, csrf: str, zone, now: datetime, head: str, tail: str) -> str:
+    name = escape(d.name or d.device_label)
+    return f"""<li class="session-item">
+      <div class="session-icon">{device_icon(d.device_type)}</div>
       <div class="session-main">
         <p class="session-device"><strong>{name}</strong></p>
-        <p class="session-meta muted small">{place} <span class="sep" aria-hidden="true">·</span> First seen {first} <span class="sep" aria-hidden="true">·</span> Last seen {last}</p>
+        <p class="session-meta muted small">{escape(d.location_label)} <span class="sep" aria-hidden="true">·</span> First seen {short_date(d.created_at, zone)} <span class="sep" aria-hidden="true">·</span> Last seen {escape(ago(d.last_seen_at, now))}</p>
       </div>
       <div class="session-actions">
-        <form method="post" action="{forget}">{csrf}<button type="submit" class="btn btn-secondary btn-sm" aria-label="Forget {name}">Forget</button></form>
+        <form method="post" action="{head}{d.pk:d}{tail}">{csrf}<button type="submit" class="btn btn-secondary btn-sm" aria-label="Forget {name}">Forget</button></form>
       </div>
     </li>
 """
@@ -143,25 +148,17 @@ _TRUSTED_ROW = """<li class="session-item">
 
 @register.simple_tag(takes_context=True)
 def trusted_device_rows(context, devices) -> str:
-    """``{% trusted_device_rows trusted %}``: the list items of ``trusted_devices_for``,
+    """``{% trusted_device_rows trusted %}``: the list items of ``trusted_devices_for``'s rows,
     each with its Forget form (the page's CSRF token, as ``{% csrf_token %}`` gives it).
     Every text is escaped as ``format_html`` would (``html.escape``, which Django's
     ``escape`` is); the icon and the token are markup already."""
     csrf = CsrfTokenNode().render(context)  # what {% csrf_token %} renders, once
     zone, now = timezone.get_current_timezone(), timezone.now()  # once, not per row
-    return mark_safe(  # noqa: S308 (every text below is escaped)
-        "".join(
-            _TRUSTED_ROW.format(
-                icon=device_icon(d.device_type),
-                name=escape(d.name or d.device_label),
-                place=escape(d.location_label),
-                first=short_date(d.created_at, zone),
-                last=escape(ago(d.last_seen_at, now)),
-                forget=escape(d.forget_url),
-                csrf=csrf,
-            )
-            for d in devices
-        )
+    # Reversed once per process, not once a row (a reverse is the costliest part of one).
+    head, _, tail = cached_reverse_pattern("security:device_forget")
+    head, tail = escape(head), escape(tail)
+    return mark_safe(  # noqa: S308 (every text in a row is escaped)
+        "".join([_trusted_row(d, csrf, zone, now, head, tail) for d in devices])
     )
 
 
@@ -219,25 +216,48 @@ def session_policy(user):
     return policy_for(user)
 
 
-@register.simple_tag
-def trusted_devices_for(user, devices: list[TrustedDevice] | None = None) -> list[TrustedDevice]:
-    """The user's trusted devices (``devices``: ``TRUSTED_DEVICES``' rows when read
-    already), each with its ``forget_url``: the URL is reversed once per process, not once
-    a row (a reverse is the costliest tag of a row)."""
-    if devices is None:
-        devices = TRUSTED_DEVICES.all(user.pk)
-    if devices:
-        head, _, tail = cached_reverse_pattern("security:device_forget")
-        for device in devices:
-            device.forget_url = f"{head}{device.pk}{tail}"
-    return devices
+class DeviceRow(NamedTuple):
+    """What the Security tab shows of a trusted device (``TRUSTED_DEVICES``' rows): a
+    dozen rows a page, built as tuples of the columns shown, not model instances."""
+
+    pk: int
+    name: str
+    browser: str
+    os: str
+    device_type: str
+    city: str
+    country: str
+    created_at: datetime
+    last_seen_at: datetime
+
+    device_label = Place.device_label
+    location_label = Place.location_label
+
+
+def trusted_devices_for(user, devices: list[DeviceRow] | None = None) -> list[DeviceRow]:
+    """The user's trusted devices, most recently seen first (``devices``:
+    ``TRUSTED_DEVICES``' rows when read already)."""
+    return TRUSTED_DEVICES.all(user.pk) if devices is None else devices
 
 
 # Compiled once (panel.prepared): the Security tab lists them on every view.
 TRUSTED_DEVICES = PreparedLookup(
     TrustedDevice,
     lambda user_id: TrustedDevice.objects.filter(user_id=user_id).order_by("-last_seen_at"),
+    row=DeviceRow,
 )
+
+
+class EventRow(NamedTuple):
+    """The columns of an audit event the sign-in activity shows (``ACTIVITY_EVENTS``)."""
+
+    action: str
+    outcome: str
+    created_at: datetime
+    ip: str | None
+    user_agent: str
+    metadata: dict
+    impersonator_id: int | None
 
 
 def _activity_events(user_id, *logins):
@@ -259,6 +279,7 @@ ACTIVITY_EVENTS = PreparedLookup(
     AuditEvent,
     lambda user_id, username, email: _activity_events(user_id, username, email)[:ACTIVITY_LIMIT],
     kinds=(int, IEXACT, IEXACT),
+    row=EventRow,
 )
 
 
@@ -293,7 +314,8 @@ def signin_activity(user, limit: int = ACTIVITY_LIMIT, events=None) -> list[dict
         if lookup is not None and limit == ACTIVITY_LIMIT:
             events = lookup[0].all(*lookup[1])
         else:
-            events = _activity_events(user.pk, *_logins(user))[:limit]
+            queryset = _activity_events(user.pk, *_logins(user))[:limit]
+            events = list(map(EventRow._make, queryset.values_list(*EventRow._fields)))
     # Rows repeat the same few browsers and addresses: each is parsed or located once.
     parsed: dict[str, str] = {}
     located: dict[str, str] = {}

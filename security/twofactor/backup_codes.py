@@ -7,6 +7,7 @@ code) in ``security.twofactor.totp``.
 from __future__ import annotations
 
 import secrets
+from typing import NamedTuple
 
 from django.db import transaction
 
@@ -38,11 +39,16 @@ def remaining(user) -> int:
     return BackupCode.objects.filter(code_set__user=user, used_at__isnull=True).count()
 
 
-# The unused codes themselves (their count is ``remaining``), compiled once
-# (panel.prepared): the Security tab reads them with its other lists in one round trip.
+class UnusedCode(NamedTuple):
+    pk: int
+
+
+# The unused codes' ids (their count is ``remaining``), compiled once (panel.prepared):
+# the Security tab reads them with its other lists in one round trip.
 UNUSED_CODES = PreparedLookup(
     BackupCode,
     lambda user_id: BackupCode.objects.filter(code_set__user_id=user_id, used_at__isnull=True),
+    row=UnusedCode,
 )
 
 
