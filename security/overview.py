@@ -6,12 +6,17 @@ four or five queries a view."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
+
+from django.db.models import Count, IntegerField, OuterRef, Subquery
+from django.db.models.functions import Coalesce
 
 from panel.prepared import PreparedLookup, all_together
 from security.passkeys import ceremony, services as passkeys
 from security.templatetags import security_sessions
-from security.twofactor import backup_codes, totp
+from security.twofactor import totp
 from security.twofactor.backup_codes import COUNT, LOW_WATERMARK
+from security.twofactor.models import BackupCode, EncryptedTOTPDevice
 
 
 @dataclass(frozen=True)
@@ -22,10 +27,41 @@ class Overview:
     activity: list[dict]  # signin_activity's rows
 
 
+class AppRow(NamedTuple):
+    """The confirmed authenticator app of ``APP``, with its unused backup codes counted."""
+
+    pk: int
+    user_id: int
+    encrypted_key: str
+    unused_codes: int
+
+    bin_key = EncryptedTOTPDevice.bin_key  # what secret_readable decrypts
+
+
+def _app_with_codes(user_id: int):
+    unused = (
+        BackupCode.objects.filter(code_set__user_id=OuterRef("user_id"), used_at__isnull=True)
+        .order_by()
+        .values("code_set__user_id")
+        .annotate(n=Count("pk"))
+        .values("n")[:1]
+    )
+    return (
+        totp.confirmed_devices(user_id)
+        .annotate(unused_codes=Coalesce(Subquery(unused, output_field=IntegerField()), 0))
+        .order_by("pk")[:1]
+    )
+
+
+# The app and its codes' count in one statement (compiled once, panel.prepared): each
+# statement of the tab's round trip costs its own result to read.
+APP = PreparedLookup(EncryptedTOTPDevice, _app_with_codes, row=AppRow)
+
+
 def twofactor_state(device, unused_codes: int, by_passkey: bool) -> dict:
-    """``device``: the confirmed TOTP device or None; ``unused_codes``: the backup codes
-    left; ``by_passkey``: whether the account has a passkey (a second factor on its own:
-    2FA is on without the app)."""
+    """``device``: the confirmed TOTP device (or its ``AppRow``) or None;
+    ``unused_codes``: the backup codes left; ``by_passkey``: whether the account has a
+    passkey (a second factor on its own: 2FA is on without the app)."""
     if device is None:
         return {"enabled": False, "by_passkey": by_passkey, "count": COUNT}
     return {
@@ -39,12 +75,12 @@ def twofactor_state(device, unused_codes: int, by_passkey: bool) -> dict:
 
 
 def lookups(user) -> list[tuple[PreparedLookup, tuple]]:
-    """The prepared lookups of the tab's lists for ``user``: passkeys, 2FA device, unused
-    backup codes, trusted devices, and the sign-in activity when it suits the account."""
+    """The prepared lookups of the tab's lists for ``user``: passkeys, the authenticator
+    app with its unused backup codes, trusted devices, and the sign-in activity when it
+    suits the account."""
     found = [
         (passkeys.CONFIRMED_PASSKEYS, (user.pk,)),
-        (totp.CONFIRMED_DEVICE, (user.pk,)),
-        (backup_codes.UNUSED_CODES, (user.pk,)),
+        (APP, (user.pk,)),
         (security_sessions.TRUSTED_DEVICES, (user.pk,)),
     ]
     activity = security_sessions.activity_lookup(user)
@@ -54,12 +90,11 @@ def lookups(user) -> list[tuple[PreparedLookup, tuple]]:
 
 
 def read(user) -> Overview:
-    credentials, devices, unused, trusted, *events = all_together(*lookups(user))
+    credentials, apps, trusted, *events = all_together(*lookups(user))
     passkey_rows = passkeys.rows_for(user, credentials)
+    app = apps[0] if apps else None
     return Overview(
-        two_factor=twofactor_state(
-            devices[0] if devices else None, len(unused), bool(passkey_rows)
-        ),
+        two_factor=twofactor_state(app, app.unused_codes if app else 0, bool(passkey_rows)),
         passkeys={"rows": passkey_rows, "available": ceremony.available()},
         trusted=security_sessions.trusted_devices_for(user, trusted),
         # Without a username and an email to match by: the ORM's query, on its own.

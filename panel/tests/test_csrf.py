@@ -11,6 +11,23 @@ from panel import csrf
 
 def test_it_is_what_django_uses():
     assert django_csrf._get_new_csrf_string is csrf.csrf_string
+    assert django_csrf._mask_cipher_secret is csrf.mask_cipher_secret
+
+
+def test_the_mask_is_djangos_arithmetic():
+    """Each character: (secret + mask) modulo the alphabet, as Django's own masking,
+    whose inverse (``_unmask_cipher_token``) gives the secret back."""
+    chars = django_csrf.CSRF_ALLOWED_CHARS
+    for _ in range(200):
+        secret = csrf.csrf_string()
+        token = csrf.mask_cipher_secret(secret)
+        mask, cipher = token[:32], token[32:]
+        assert cipher == "".join(
+            chars[(chars.index(s) + chars.index(m)) % len(chars)]
+            for s, m in zip(secret, mask, strict=True)
+        )
+        django_csrf._check_token_format(token)
+        assert django_csrf._unmask_cipher_token(token) == secret
 
 
 def test_strings_have_djangos_length_and_alphabet_and_do_not_repeat():

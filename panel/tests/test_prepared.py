@@ -208,7 +208,7 @@ def test_lookups_read_together_match_each_read_alone(record, alice, user_factory
     from audit.models import AuditEvent
     from panel.prepared import all_together
     from security.templatetags.security_sessions import ACTIVITY_EVENTS
-    from security.twofactor.backup_codes import UNUSED_CODES
+    from security.twofactor.totp import CONFIRMED_DEVICE
 
     percent = user_factory("per%cent", email="per%cent@example.com")
     AuditEvent.objects.create(
@@ -216,7 +216,7 @@ def test_lookups_read_together_match_each_read_alone(record, alice, user_factory
     )
     lookups = [
         (LOOKUP, (record.pk,)),
-        (UNUSED_CODES, (alice.pk,)),  # no codes: an empty list between two results
+        (CONFIRMED_DEVICE, (alice.pk,)),  # no app: an empty list between two results
         (ACTIVITY_EVENTS, (percent.pk, percent.username, percent.email)),
         (LOOKUP, (record.pk + 1000,)),
     ]

@@ -7,14 +7,12 @@ code) in ``security.twofactor.totp``.
 from __future__ import annotations
 
 import secrets
-from typing import NamedTuple
 
 from django.db import transaction
 
 from accounts.emails import send_email
 from audit.actions import Action
 from audit.services import audit
-from panel.prepared import PreparedLookup
 from security.twofactor.codes import (
     COUNT,
     LOW_WATERMARK,
@@ -37,19 +35,6 @@ __all__ = [
 def remaining(user) -> int:
     """The unused codes of the user's set (0 without a set): one query, not two."""
     return BackupCode.objects.filter(code_set__user=user, used_at__isnull=True).count()
-
-
-class UnusedCode(NamedTuple):
-    pk: int
-
-
-# The unused codes' ids (their count is ``remaining``), compiled once (panel.prepared):
-# the Security tab reads them with its other lists in one round trip.
-UNUSED_CODES = PreparedLookup(
-    BackupCode,
-    lambda user_id: BackupCode.objects.filter(code_set__user_id=user_id, used_at__isnull=True),
-    row=UnusedCode,
-)
 
 
 def issue_new_set(*, user) -> list[str]:

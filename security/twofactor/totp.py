@@ -55,13 +55,14 @@ def confirmed_device(user) -> EncryptedTOTPDevice | None:
     return CONFIRMED_DEVICE.first(user.pk)
 
 
-def _confirmed(user_id: int):
+def confirmed_devices(user_id: int):
+    """The user's confirmed authenticator (one at most: a queryset to build on)."""
     return EncryptedTOTPDevice.objects.filter(user_id=user_id, confirmed=True)
 
 
 # Compiled once (panel.prepared): the Security tab and the 2FA step read it.
 CONFIRMED_DEVICE = PreparedLookup(
-    EncryptedTOTPDevice, lambda user_id: _confirmed(user_id).order_by("pk")[:1]
+    EncryptedTOTPDevice, lambda user_id: confirmed_devices(user_id).order_by("pk")[:1]
 )
 
 
@@ -69,7 +70,7 @@ def has_totp(user) -> bool:
     """Whether the authenticator app (TOTP, with its backup codes) is set up."""
     if user is None or not getattr(user, "pk", None):
         return False
-    return _confirmed(user.pk).exists()
+    return confirmed_devices(user.pk).exists()
 
 
 def has_2fa(user) -> bool:
