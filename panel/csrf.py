@@ -44,7 +44,9 @@ def mask_cipher_secret(secret: str) -> str:
     the mask's (Django's ``_unmask_cipher_token`` reverses it)."""
     mask = csrf_string()
     place = _PLACE
-    return mask + "".join([_CHARS[(place[s] + place[m]) % 62] for s, m in zip(secret, mask)])
+    return mask + "".join(
+        [_CHARS[(place[s] + place[m]) % 62] for s, m in zip(secret, mask, strict=True)]
+    )
 
 
 def install() -> None:
