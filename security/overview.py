@@ -63,7 +63,17 @@ def twofactor_state(device, unused_codes: int, by_passkey: bool) -> dict:
     ``unused_codes``: the backup codes left; ``by_passkey``: whether the account has a
     passkey (a second factor on its own: 2FA is on without the app)."""
     if device is None:
-        return {"enabled": False, "by_passkey": by_passkey, "count": COUNT}
+        # Every key the section reads, each time: a missing one costs the template
+        # engine a failed lookup (a dir() of the dict).
+        return {
+            "enabled": False,
+            "by_passkey": by_passkey,
+            "unreadable": False,
+            "unreadable_message": "",
+            "remaining": 0,
+            "count": COUNT,
+            "low": False,
+        }
     return {
         "enabled": True,
         "unreadable": not totp.secret_readable(device),

@@ -71,6 +71,19 @@ class PageState:
         return stepup_url(self.path, second_factor=True)
 
 
+class _Undeclared:
+    """``request.high_security`` on a page that declares no key: never read-only. Set
+    for every view, so that the base template's ``request.high_security.read_only``
+    finds it: a lookup that fails costs the template engine a ``dir()`` of the request,
+    on every page."""
+
+    read_only = False
+    verify_url = ""
+
+
+UNDECLARED = _Undeclared()
+
+
 def refuse(request: HttpRequest) -> HttpResponse:
     """High Security Mode refused this request: to enrollment (no 2FA) or the step-up."""
     if not has_2fa(request.user):
@@ -93,6 +106,7 @@ class HighSecurityMiddleware:
         return self.get_response(request)
 
     def process_view(self, request: HttpRequest, view_func, view_args, view_kwargs):
+        request.high_security = UNDECLARED  # a declared page's PageState replaces it below
         page_key = getattr(view_func, "high_security", None)
         needs_stepup = getattr(view_func, "stepup_required", False)
         if not page_key and not needs_stepup:
