@@ -10,6 +10,7 @@ from typing import NamedTuple
 
 from django.db.models import Count, IntegerField, OuterRef, Subquery
 from django.db.models.functions import Coalesce
+from django.utils import timezone
 
 from panel.prepared import PreparedLookup, all_together
 from security.passkeys import ceremony, services as passkeys
@@ -22,9 +23,34 @@ from security.twofactor.models import BackupCode, EncryptedTOTPDevice
 @dataclass(frozen=True)
 class Overview:
     two_factor: dict  # twofactor_state's
-    passkeys: dict  # the passkeys' rows and whether passkeys can work on this site
+    passkeys: dict  # the passkeys' lines and whether passkeys can work on this site
     trusted: list  # trusted_devices_for's rows (security_sessions.DeviceRow)
     activity: list[dict]  # signin_activity's rows
+
+
+class PasskeyLine(NamedTuple):
+    """A passkey as the tab lists it, its dates as text already: the card is kept per
+    state (``include_pure``), and "Last used 5 minutes ago" is part of the state."""
+
+    pk: int
+    name: str
+    kind: str
+    added: str  # "7 Mar 2026", in the viewer's time zone
+    last_used: str  # "5 minutes ago", or "" when never used
+
+
+def passkey_lines(rows: list[passkeys.PasskeyRow]) -> tuple[PasskeyLine, ...]:
+    zone, now = timezone.get_current_timezone(), timezone.now()
+    return tuple(
+        PasskeyLine(
+            row.pk,
+            row.name,
+            row.kind,
+            security_sessions.short_date(row.created_at, zone),
+            security_sessions.ago(row.last_used_at, now),
+        )
+        for row in rows
+    )
 
 
 class AppRow(NamedTuple):
@@ -105,7 +131,7 @@ def read(user) -> Overview:
     app = apps[0] if apps else None
     return Overview(
         two_factor=twofactor_state(app, app.unused_codes if app else 0, bool(passkey_rows)),
-        passkeys={"rows": passkey_rows, "available": ceremony.available()},
+        passkeys={"rows": passkey_lines(passkey_rows), "available": ceremony.available()},
         trusted=security_sessions.trusted_devices_for(user, trusted),
         # Without a username and an email to match by: the ORM's query, on its own.
         activity=security_sessions.signin_activity(user, events=events[0] if events else None),

@@ -62,6 +62,27 @@ def test_a_passkey_is_added_with_its_name_audited_and_announced_by_email(
     assert "Work laptop" in page and "Security key" in page and "Never used" in page
 
 
+def test_the_card_says_when_each_passkey_was_last_used_as_time_goes_on(
+    alice, alice_browser, password
+):
+    """The card is kept per state (include_pure): its "Last used" text is part of the
+    state, so the same passkey reads differently an hour later."""
+    from datetime import timedelta
+
+    import time_machine
+    from django.utils import timezone
+
+    add_passkey(alice_browser, password, SoftAuthenticator(origin=SITE), "Work laptop")
+    used = timezone.now() - timedelta(minutes=5)
+    WebAuthnCredential.objects.filter(user=alice).update(last_used_at=used)
+    page = alice_browser.get("/settings/security/").content.decode()
+    assert "Last used 5\xa0minutes ago" in page and "Never used" not in page
+    with time_machine.travel(used + timedelta(minutes=25, seconds=5)):
+        later = alice_browser.get("/settings/security/").content.decode()
+    assert "Last used 25\xa0minutes ago" in later
+    assert "Added " + f"{used.day} {used:%b %Y}" in page
+
+
 def test_a_first_passkey_turns_2fa_on_and_signs_out_the_other_sessions(
     alice, alice_browser, password
 ):
