@@ -12,7 +12,9 @@ which ``panel/tests/test_prepared.py`` checks against the ORM on both test legs.
 ``all_together((lookup, values), ...)`` runs several lookups in one database round trip
 where the connection takes several statements in one execute (psycopg's client-side
 binding cursor, Django's default on PostgreSQL), and one after another elsewhere
-(SQLite): a page that shows four lists asks once, not four times.
+(SQLite): a page that shows four lists asks once, not four times. On PostgreSQL each
+lookup is also prepared on the server once per connection and then executed by name
+(see "the statements of all_together prepared on the server" below).
 
 With ``row=`` (a ``NamedTuple`` class), a lookup selects only the row's fields (the
 queryset's ``values_list``) and returns one row per result instead of a model instance:
