@@ -29,6 +29,7 @@ it is first compiled.
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -39,6 +40,8 @@ import psycopg.sql
 from django.db import DatabaseError, connections, router
 from django.db.models import Model, QuerySet
 from django.db.models.query import get_related_populators
+
+_numbers = itertools.count(1)
 
 # The kind of a str argument compared with ``iexact``: the ORM escapes it for backends
 # that compare with LIKE (SQLite), and so does the lookup.
@@ -125,7 +128,10 @@ class PreparedLookup:
         # type, and an IEXACT argument is escaped as the ORM escapes it.
         self.kinds = kinds
         self.arity = len(kinds)
-        self.attribute = f"_panel_prepared_{id(self)}"
+        # Unique for the process (not id(): a collected lookup's id can come back), it
+        # names the compiled SQL kept on each connection and the server's statement.
+        self.number = next(_numbers)
+        self.attribute = f"_panel_prepared_{self.number}"
 
     def _compiled(self, alias: str) -> _Compiled:
         connection = connections[alias]
@@ -137,16 +143,21 @@ class PreparedLookup:
             setattr(connection, self.attribute, compiled)
         return compiled
 
-    def statement(self, alias: str, values: tuple) -> tuple[_Compiled, str, list]:
-        """The compiled lookup, its SQL and its parameters for ``values``."""
+    def arguments(self, alias: str, values: tuple) -> tuple:
+        """``values`` as they go to the database: a datetime adapted, an ``IEXACT`` string
+        escaped, as the ORM does for this backend."""
         if len(values) != self.arity:
             raise TypeError(f"this lookup takes {self.arity} arguments, got {len(values)}")
-        compiled = self._compiled(alias)
         ops = connections[alias].ops
-        values = tuple(
+        return tuple(
             ops.prep_for_iexact_query(value) if kind == IEXACT else _adapt(ops, value)
             for kind, value in zip(self.kinds, values, strict=True)
         )
+
+    def statement(self, alias: str, values: tuple) -> tuple[_Compiled, str, list]:
+        """The compiled lookup, its SQL and its parameters for ``values``."""
+        values = self.arguments(alias, values)
+        compiled = self._compiled(alias)
         params = [
             compiled.params[i] if slot is None else values[slot]
             for i, slot in enumerate(compiled.slots)
@@ -276,30 +287,26 @@ def _server_statement(lookup: PreparedLookup, compiled: _Compiled, pgconn) -> tu
             else:
                 parts.append(f"${slot + 1}")
             n += 1
-        name = f"panel_{lookup.attribute.removeprefix('_panel_prepared_')}"
-        types = ", ".join(_SERVER_TYPES[kind] for kind in lookup.kinds)
+        name = f"panel_prepared_{lookup.number}"
+        # The argument types as _marker treats them: anything else is an int.
+        types = ", ".join(_SERVER_TYPES.get(kind, "bigint") for kind in lookup.kinds)
         compiled.server = (name, f"PREPARE {name} ({types}) AS {''.join(parts)}")
     return compiled.server
 
 
 def _executed(cursor, alias: str, lookups, prepared: set[str]) -> list[list]:
     pgconn = connections[alias].connection
-    ops = connections[alias].ops
     every, prepares, executes, params, names = [], [], [], [], []
     for lookup, values in lookups:
+        arguments = lookup.arguments(alias, values)
         compiled = lookup._compiled(alias)
-        if len(values) != lookup.arity:
-            raise TypeError(f"this lookup takes {lookup.arity} arguments, got {len(values)}")
         name, prepare = _server_statement(lookup, compiled, pgconn)
         if name not in prepared and name not in names:
             prepares.append(prepare)
             names.append(name)
         every.append(compiled)
         executes.append(f"EXECUTE {name}({', '.join(['%s'] * lookup.arity)})")
-        params.extend(
-            ops.prep_for_iexact_query(value) if kind == IEXACT else _adapt(ops, value)
-            for kind, value in zip(lookup.kinds, values, strict=True)
-        )
+        params.extend(arguments)
     cursor.execute(";\n".join(prepares + executes), params)
     prepared.update(names)
     return _results(cursor, alias, lookups, every, skip=len(prepares))
