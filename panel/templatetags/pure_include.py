@@ -15,7 +15,8 @@ frozen item by item), else the partial is rendered each time, as ``{% include %}
 What a value shows that changes with time ("5 minutes ago") or the viewer's time zone
 must be passed as text already made, so that it is part of the key. Kept per parsed
 template (the cached loader holds them for the process; a reload starts afresh), at
-most ``LIMIT`` states each.
+most ``LIMIT`` states each: when full it starts again (per-account states such as a
+passkey list would otherwise fill it for good).
 """
 
 from __future__ import annotations
@@ -56,7 +57,9 @@ class PureIncludeNode(template.Node):
         if html is None:
             partial = context.template.engine.get_template(self.name)
             html = partial.render(context.new(values))
-            if key is not None and len(self.kept) < LIMIT:
+            if key is not None:
+                if len(self.kept) >= LIMIT:
+                    self.kept.clear()  # the common states come back at once
                 self.kept[key] = html
         return html
 

@@ -76,6 +76,22 @@ def test_unhashable_values_are_rendered_each_time():
     assert nodes(outer)[0].kept == {}
 
 
+def test_a_full_store_starts_again(rf, monkeypatch):
+    from panel.templatetags import pure_include
+
+    monkeypatch.setattr(pure_include, "LIMIT", 3)
+    outer = page('{% include_pure "' + PARTIAL + '" tf=tf %}')
+    request = rf.get("/")
+    for remaining in range(5):
+        assert f"{remaining} of 10 left" in outer.render(
+            {"tf": state(remaining=remaining)}, request
+        )
+    assert [key[1] for key in nodes(outer)[0].kept] == [
+        frozen({"tf": state(remaining=3)}),
+        frozen({"tf": state(remaining=4)}),
+    ]
+
+
 def test_a_name_in_quotes_and_pairs_only():
     with pytest.raises(TemplateSyntaxError):
         page("{% include_pure name %}")
