@@ -161,53 +161,54 @@ def active_for(user):
     return TrackedSession.objects.filter(user=user, ended_at__isnull=True)
 
 
+def _listed(user_id: int, active_since=None, created_since=None):
+    """Open sessions of ``user_id``, active since ``active_since`` and created since
+    ``created_since`` (each when given), most recently active first."""
+    found = TrackedSession.objects.filter(user_id=user_id, ended_at__isnull=True)
+    if active_since is not None:
+        found = found.filter(last_active_at__gte=active_since)
+    if created_since is not None:
+        found = found.filter(created_at__gte=created_since)
+    return found.order_by("-last_active_at", "-id")
+
+
+def _limits(user) -> tuple:
+    """``(active_since, created_since)`` of the user's session policy now (None for a limit
+    that is off)."""
+    policy, now = policy_for(user), timezone.now()
+    return (
+        now - timedelta(seconds=policy.idle_timeout) if policy.idle_timeout else None,
+        now - timedelta(seconds=policy.absolute_timeout) if policy.absolute_timeout else None,
+    )
+
+
 def listed_for(user):
-    """The sessions the Sessions tab shows: open and within the idle and absolute limits
-    (a session past them has not been back since, and ends on its next request)."""
-    policy = policy_for(user)
-    now = timezone.now()
-    qs = active_for(user)
-    if policy.idle_timeout:
-        qs = qs.filter(last_active_at__gte=now - timedelta(seconds=policy.idle_timeout))
-    if policy.absolute_timeout:
-        qs = qs.filter(created_at__gte=now - timedelta(seconds=policy.absolute_timeout))
-    return qs
+    """The sessions the Sessions tab shows, most recently active first: open and within
+    the idle and absolute limits (a session past them has not been back since, and ends
+    on its next request)."""
+    return _listed(user.pk, *_limits(user))
 
 
 def listed_rows(user) -> list[TrackedSession]:
-    """``listed_for(user)``, most recently active first, as a list: with both limits set
-    (the default), by SQL compiled once (panel.prepared; the Sessions tab reads it on
-    every view)."""
+    """``listed_for(user)`` as a list: with both limits set (the default), by SQL compiled
+    once (panel.prepared; the Sessions tab reads it on every view)."""
     lookup = listed_lookup(user)
     if lookup is None:
-        return list(listed_for(user).order_by("-last_active_at", "-id"))
+        return list(listed_for(user))
     return lookup[0].all(*lookup[1])
 
 
 def listed_lookup(user):
     """``listed_rows``' prepared lookup and values, to read with others
     (``panel.prepared.all_together``); None unless both limits are set."""
-    policy = policy_for(user)
-    if not (policy.idle_timeout and policy.absolute_timeout):
+    active_since, created_since = _limits(user)
+    if active_since is None or created_since is None:
         return None
-    now = timezone.now()
-    return _LISTED, (
-        user.pk,
-        now - timedelta(seconds=policy.idle_timeout),
-        now - timedelta(seconds=policy.absolute_timeout),
-    )
+    return _LISTED, (user.pk, active_since, created_since)
 
 
-_LISTED = PreparedLookup(
-    TrackedSession,
-    lambda user_id, active_since, created_since: TrackedSession.objects.filter(
-        user_id=user_id,
-        ended_at__isnull=True,
-        last_active_at__gte=active_since,
-        created_at__gte=created_since,
-    ).order_by("-last_active_at", "-id"),
-    kinds=(int, datetime, datetime),
-)
+# listed_for with both limits, compiled once (panel.prepared).
+_LISTED = PreparedLookup(TrackedSession, _listed, kinds=(int, datetime, datetime))
 
 
 # --- Start ------------------------------------------------------------------------------

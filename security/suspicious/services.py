@@ -292,24 +292,23 @@ def pending_for_trusted_browser_lookup(user, device_token: str | None):
     return _PENDING_IF_TRUSTED, (user.pk, timezone.now(), user.pk, token_hash(device_token))
 
 
-# Compiled once (panel.prepared): the Sessions tab reads it on every view.
+def _waiting(user_id: int, now):
+    """The user's held sign-ins still waiting for a decision at ``now``."""
+    return SuspiciousSignIn.objects.filter(
+        user_id=user_id, status=SuspiciousSignIn.Status.PENDING, expires_at__gt=now
+    )
+
+
+_PENDING = PreparedLookup(SuspiciousSignIn, _waiting, kinds=(int, datetime))
+
+# _waiting, when the browser is one of the owner's trusted devices; compiled once
+# (panel.prepared): the Sessions tab reads it on every view.
 _PENDING_IF_TRUSTED = PreparedLookup(
     SuspiciousSignIn,
-    lambda user_id, now, owner_id, hashed: SuspiciousSignIn.objects.filter(
-        Exists(TrustedDevice.objects.filter(user_id=owner_id, token_hash=hashed)),
-        user_id=user_id,
-        status=SuspiciousSignIn.Status.PENDING,
-        expires_at__gt=now,
+    lambda user_id, now, owner_id, hashed: _waiting(user_id, now).filter(
+        Exists(TrustedDevice.objects.filter(user_id=owner_id, token_hash=hashed))
     ),
     kinds=(int, datetime, int, str),
-)
-
-_PENDING = PreparedLookup(
-    SuspiciousSignIn,
-    lambda user_id, now: SuspiciousSignIn.objects.filter(
-        user_id=user_id, status=SuspiciousSignIn.Status.PENDING, expires_at__gt=now
-    ),
-    kinds=(int, datetime),
 )
 
 
