@@ -237,7 +237,7 @@ def all_together(*lookups: tuple[PreparedLookup, tuple]) -> list[list[Model]]:
             except DatabaseError:
                 # Never again on this connection (a pooler that drops prepared statements,
                 # a name taken): its statements are sent whole from now on.
-                connection._panel_prepared_on = (connection.connection, None)
+                _send_whole(connection)
                 if connection.in_atomic_block:
                     raise
         every, sql, params = together(alias, lookups)
@@ -270,6 +270,11 @@ def _prepared_on(connection) -> set[str] | None:
         kept = (connection.connection, set())
         connection._panel_prepared_on = kept
     return kept[1]
+
+
+def _send_whole(connection) -> None:
+    """``connection``'s current database connection prepares nothing from now on."""
+    connection._panel_prepared_on = (connection.connection, None)
 
 
 def _server_statement(lookup: PreparedLookup, compiled: _Compiled, pgconn) -> tuple[str, str]:

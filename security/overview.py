@@ -15,16 +15,16 @@ from django.utils import timezone
 from panel.prepared import PreparedLookup, all_together
 from security.passkeys import ceremony, services as passkeys
 from security.templatetags import security_sessions
-from security.twofactor import totp
+from security.twofactor import backup_codes, totp
 from security.twofactor.backup_codes import COUNT, LOW_WATERMARK
-from security.twofactor.models import BackupCode, EncryptedTOTPDevice
+from security.twofactor.models import EncryptedTOTPDevice
 
 
 @dataclass(frozen=True)
 class Overview:
     two_factor: dict  # twofactor_state's
     passkeys: dict  # the passkeys' lines and whether passkeys can work on this site
-    trusted: list  # trusted_devices_for's rows (security_sessions.DeviceRow)
+    trusted: list  # TRUSTED_DEVICES' rows, most recently seen first (DeviceRow)
     activity: list[dict]  # signin_activity's rows
 
 
@@ -66,7 +66,7 @@ class AppRow(NamedTuple):
 
 def _app_with_codes(user_id: int):
     unused = (
-        BackupCode.objects.filter(code_set__user_id=OuterRef("user_id"), used_at__isnull=True)
+        backup_codes.unused_codes(OuterRef("user_id"))
         .order_by()
         .values("code_set__user_id")
         .annotate(n=Count("pk"))
@@ -84,11 +84,11 @@ def _app_with_codes(user_id: int):
 APP = PreparedLookup(EncryptedTOTPDevice, _app_with_codes, row=AppRow)
 
 
-def twofactor_state(device, unused_codes: int, by_passkey: bool) -> dict:
-    """``device``: the confirmed TOTP device (or its ``AppRow``) or None;
-    ``unused_codes``: the backup codes left; ``by_passkey``: whether the account has a
-    passkey (a second factor on its own: 2FA is on without the app)."""
-    if device is None:
+def twofactor_state(app: AppRow | None, by_passkey: bool) -> dict:
+    """``app``: ``APP``'s row (the confirmed authenticator with its unused backup codes
+    counted) or None; ``by_passkey``: whether the account has a passkey (a second factor
+    on its own: 2FA is on without the app)."""
+    if app is None:
         # Every key the section reads, each time: a missing one costs the template
         # engine a failed lookup (a dir() of the dict).
         return {
@@ -102,11 +102,11 @@ def twofactor_state(device, unused_codes: int, by_passkey: bool) -> dict:
         }
     return {
         "enabled": True,
-        "unreadable": not totp.secret_readable(device),
+        "unreadable": not totp.secret_readable(app),
         "unreadable_message": totp.UNREADABLE_MESSAGE,
-        "remaining": unused_codes,
+        "remaining": app.unused_codes,
         "count": COUNT,
-        "low": unused_codes <= LOW_WATERMARK,
+        "low": app.unused_codes <= LOW_WATERMARK,
     }
 
 
@@ -128,11 +128,10 @@ def lookups(user) -> list[tuple[PreparedLookup, tuple]]:
 def read(user) -> Overview:
     credentials, apps, trusted, *events = all_together(*lookups(user))
     passkey_rows = passkeys.rows_for(user, credentials)
-    app = apps[0] if apps else None
     return Overview(
-        two_factor=twofactor_state(app, app.unused_codes if app else 0, bool(passkey_rows)),
+        two_factor=twofactor_state(apps[0] if apps else None, bool(passkey_rows)),
         passkeys={"rows": passkey_lines(passkey_rows), "available": ceremony.available()},
-        trusted=security_sessions.trusted_devices_for(user, trusted),
+        trusted=trusted,
         # Without a username and an email to match by: the ORM's query, on its own.
         activity=security_sessions.signin_activity(user, events=events[0] if events else None),
     )

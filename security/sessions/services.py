@@ -158,13 +158,14 @@ def current(request: HttpRequest) -> TrackedSession | None:
 
 
 def active_for(user):
+    """The user's open sessions (``user``: a user or its pk)."""
     return TrackedSession.objects.filter(user=user, ended_at__isnull=True)
 
 
 def _listed(user_id: int, active_since=None, created_since=None):
     """Open sessions of ``user_id``, active since ``active_since`` and created since
     ``created_since`` (each when given), most recently active first."""
-    found = TrackedSession.objects.filter(user_id=user_id, ended_at__isnull=True)
+    found = active_for(user_id)
     if active_since is not None:
         found = found.filter(last_active_at__gte=active_since)
     if created_since is not None:

@@ -148,7 +148,7 @@ def _trusted_row(d: DeviceRow, csrf: str, zone, now: datetime, head: str, tail: 
 
 @register.simple_tag(takes_context=True)
 def trusted_device_rows(context, devices) -> str:
-    """``{% trusted_device_rows trusted %}``: the list items of ``trusted_devices_for``'s rows,
+    """``{% trusted_device_rows trusted %}``: the list items of ``TRUSTED_DEVICES``' rows,
     each with its Forget form (the page's CSRF token, as ``{% csrf_token %}`` gives it).
     Every text is escaped as ``format_html`` would (``html.escape``, which Django's
     ``escape`` is); the icon and the token are markup already."""
@@ -234,13 +234,8 @@ class DeviceRow(NamedTuple):
     location_label = Place.location_label
 
 
-def trusted_devices_for(user, devices: list[DeviceRow] | None = None) -> list[DeviceRow]:
-    """The user's trusted devices, most recently seen first (``devices``:
-    ``TRUSTED_DEVICES``' rows when read already)."""
-    return TRUSTED_DEVICES.all(user.pk) if devices is None else devices
-
-
-# Compiled once (panel.prepared): the Security tab lists them on every view.
+# The user's trusted devices, most recently seen first; compiled once (panel.prepared):
+# the Security tab lists them on every view (security.overview).
 TRUSTED_DEVICES = PreparedLookup(
     TrustedDevice,
     lambda user_id: TrustedDevice.objects.filter(user_id=user_id).order_by("-last_seen_at"),

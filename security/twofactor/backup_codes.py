@@ -32,9 +32,14 @@ __all__ = [
 ]
 
 
+def unused_codes(user):
+    """The user's unused codes (``user``: a user, its pk, or an ``OuterRef`` to one)."""
+    return BackupCode.objects.filter(code_set__user=user, used_at__isnull=True)
+
+
 def remaining(user) -> int:
     """The unused codes of the user's set (0 without a set): one query, not two."""
-    return BackupCode.objects.filter(code_set__user=user, used_at__isnull=True).count()
+    return unused_codes(user).count()
 
 
 def issue_new_set(*, user) -> list[str]:

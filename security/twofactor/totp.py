@@ -60,7 +60,7 @@ def confirmed_devices(user_id: int):
     return EncryptedTOTPDevice.objects.filter(user_id=user_id, confirmed=True)
 
 
-# Compiled once (panel.prepared): the Security tab and the 2FA step read it.
+# Compiled once (panel.prepared): the 2FA step of the sign-in reads it.
 CONFIRMED_DEVICE = PreparedLookup(
     EncryptedTOTPDevice, lambda user_id: confirmed_devices(user_id).order_by("pk")[:1]
 )
