@@ -49,7 +49,7 @@ def qr_uri(response) -> str:
     assert match, "no inline QR code"
     image = Image.open(io.BytesIO(base64.b64decode(match.group(1))))
     assert image.size == (256, 256)
-    [barcode] = zxingcpp.read_barcodes(image)
+    [barcode] = zxingcpp.read_barcodes(image, formats=zxingcpp.BarcodeFormat.QRCode)
     return barcode.text
 
 
