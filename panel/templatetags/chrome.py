@@ -51,9 +51,7 @@ def _settings_changed(setting, **kwargs) -> None:
 
 setting_changed.connect(_settings_changed, dispatch_uid="panel.chrome.static")
 
-_BRAND = (
-    '<a class="brand" href="{home}"><span class="brand-mark" aria-hidden="true">▲</span> {site}</a>'
-)
+_BRAND = '<a class="brand" href="{home}"><span class="brand-mark" aria-hidden="true">&#9650;</span> {site}</a>'
 _NAV = (
     '<nav class="topnav" aria-label="Main">\n'
     '      <a href="{dashboard}">Dashboard</a>\n'

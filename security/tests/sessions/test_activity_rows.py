@@ -33,13 +33,14 @@ def test_failed_passwords_for_the_username_or_email_are_listed_and_no_one_elses(
     assert ips == {"198.51.100.1", "198.51.100.2", "198.51.100.7"}
 
 
-# The rows as the template loop rendered them before activity_rows was built in Python.
+# The rows as the template loop rendered them before activity_rows was built in Python
+# (its dash written as an entity since the markup is ASCII).
 FORMER_LOOP = """{% load security_sessions %}{% for a in activity %}
         <tr>
           <td data-label="Event">{% if a.failed %}<span class="badge badge-danger">{{ a.label }}</span>{% elif a.by_admin %}<span class="badge badge-warn">{{ a.label }}</span><br><span class="small">Reason: {{ a.reason }}</span>{% else %}<span class="badge badge-success">{{ a.label }}</span>{% endif %}</td>
           <td data-label="When"><time datetime="{{ a.when|date:'c' }}" title="{{ a.when|date:'j M Y, H:i' }} UTC">{{ a.when|ago }}</time></td>
           <td data-label="Location">{{ a.location }}</td>
-          <td data-label="IP address" class="mono">{{ a.ip|default:"—" }}</td>
+          <td data-label="IP address" class="mono">{{ a.ip|default:"&mdash;" }}</td>
           <td data-label="Device">{{ a.device }}</td>
         </tr>
         {% endfor %}"""
