@@ -7,7 +7,7 @@ PIP := $(VENV)/bin/pip
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run install install-dev migrate chromium test test-services lint format bench bench-load bench-http compose-check clean fail2ban bench-audit
+.PHONY: run install install-dev migrate chromium test test-services lint format bench bench-load bench-http bench-instructions compose-check clean fail2ban bench-audit
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -98,6 +98,12 @@ bench-load: install-dev
 bench-http: install-dev
 	@command -v wrk >/dev/null || { [ "$$(id -u)" = "0" ] && apt-get install -y -qq wrk >/dev/null; }
 	$(PY) bench/http_bench.py
+
+# The signed-in pages' instructions per view (valgrind's cachegrind), against the control,
+# on PostgreSQL (DATABASE_URL): a count that does not move with the machine (~4 min).
+bench-instructions: install-dev
+	@command -v valgrind >/dev/null || { [ "$$(id -u)" = "0" ] && apt-get install -y -qq valgrind >/dev/null; }
+	$(PY) bench/instructions.py
 
 clean:
 	rm -rf $(VENV) staticfiles .pytest_cache
