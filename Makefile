@@ -100,7 +100,7 @@ bench-http: install-dev
 	$(PY) bench/http_bench.py
 
 # The signed-in pages' instructions per view (valgrind's cachegrind), against the control,
-# on PostgreSQL (DATABASE_URL): a count that does not move with the machine (~4 min).
+# on PostgreSQL (DATABASE_URL): a count that does not move with the machine (~1.5 min).
 bench-instructions: install-dev
 	@command -v valgrind >/dev/null || { [ "$$(id -u)" = "0" ] && apt-get install -y -qq valgrind >/dev/null; }
 	$(PY) bench/instructions.py

@@ -161,9 +161,9 @@ def main() -> int:
         servers["panel"].wait_ready()
         wait_until_answering(servers["control"], control_port)
         cookie = signed_in_cookie(panel_port, cookies["0:0"])
-        # Each page once before the rounds, unmeasured: a worker's first views of a page
-        # compile its templates and prepare its statements, a start-up cost that landed
-        # in the first round's p99 (the panel's pages have more templates than the
+        # Each page for WARM_UP seconds before the rounds, unmeasured: a worker's first views
+        # of a page compile its templates and prepare its statements, a start-up cost that
+        # landed in the first round's p99 (the panel's pages have more templates than the
         # control's one).
         for page, path in PAGES.items():
             run_wrk(control_port if page == "control" else panel_port, path, cookie, WARM_UP)
