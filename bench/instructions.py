@@ -32,15 +32,21 @@ from pathlib import Path
 BASE_DIR = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(BASE_DIR))
 
-PAGES = {
-    "control": "/control/",
-    "dashboard": "/dashboard/",
-    "sessions": "/settings/sessions/",
-    "security": "/settings/security/",
-}
+from bench.http_bench import PAGES  # noqa: E402 (the path above first)
+from bench.load import (  # noqa: E402
+    HOST,
+    PASSWORD,
+    RESULTS,
+    USER_AGENT,
+    USERNAME,
+    drop_postgres,
+    prepare_database,
+    server_environment,
+    throwaway_postgres,
+)
+
 VIEWS = int(os.environ.get("BENCH_VIEWS", "200"))
 BEFORE = 20  # views counted in both runs (after 30 warm-up views)
-USER_AGENT = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0"
 
 
 def child(path: str, views: int, cookie: str) -> None:
@@ -65,8 +71,8 @@ def child(path: str, views: int, cookie: str) -> None:
         REQUEST_METHOD="GET",
         HTTP_COOKIE=cookie,
         HTTP_USER_AGENT=USER_AGENT,
-        SERVER_NAME="127.0.0.1",
-        HTTP_HOST="127.0.0.1",
+        SERVER_NAME=HOST,
+        HTTP_HOST=HOST,
     )
 
     def view() -> None:
@@ -112,9 +118,7 @@ def count(env: dict[str, str], path: str, views: int, cookie: str) -> int:
 def signed_in_cookie(cookies: dict[str, str]) -> str:
     from django.test import Client
 
-    from bench.load import PASSWORD, USERNAME
-
-    client = Client(HTTP_HOST="127.0.0.1", HTTP_USER_AGENT=USER_AGENT)
+    client = Client(HTTP_HOST=HOST, HTTP_USER_AGENT=USER_AGENT)
     for name, value in cookies.items():
         client.cookies[name] = value
     reply = client.post("/auth/login/", {"username": USERNAME, "password": PASSWORD})
@@ -131,14 +135,6 @@ def main() -> int:
     if not url.startswith("postgres"):
         print("make bench-instructions runs on PostgreSQL: set DATABASE_URL", file=sys.stderr)
         return 2
-    from bench.load import (
-        RESULTS,
-        drop_postgres,
-        prepare_database,
-        server_environment,
-        throwaway_postgres,
-    )
-
     database_url, name = throwaway_postgres(url)
     tmp = Path(tempfile.mkdtemp(prefix="panel-bench-instructions-"))
     try:

@@ -36,7 +36,7 @@ class PasskeyLine(NamedTuple):
     name: str
     kind: str
     added: str  # "7 Mar 2026", in the viewer's time zone
-    last_used: str  # "5 minutes ago", or "" when never used
+    last_used: str  # "5&nbsp;minutes ago" (markup), or "" when never used
 
 
 def passkey_lines(rows: list[passkeys.PasskeyRow]) -> tuple[PasskeyLine, ...]:
@@ -47,7 +47,7 @@ def passkey_lines(rows: list[passkeys.PasskeyRow]) -> tuple[PasskeyLine, ...]:
             row.name,
             row.kind,
             security_sessions.short_date(row.created_at, zone),
-            security_sessions.ago(row.last_used_at, now),
+            security_sessions.ago_markup(row.last_used_at, now),  # ASCII: "5&nbsp;minutes"
         )
         for row in rows
     )
