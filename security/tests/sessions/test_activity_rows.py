@@ -148,3 +148,37 @@ def test_since_says_what_djangos_timesince_says_for_any_two_moments():
             assert since(value, now.astimezone(UTC)) == timesince(value, now, depth=1)
 
     check()
+
+
+def test_ago_says_what_djangos_timesince_says_in_its_first_weeks():
+    """``ago`` answers moments less than 27 days back from words made once (a unit and a
+    count); around that bound and in zones with odd offsets it says what ``timesince``
+    says, as text and as markup (``ago_html``: the no-break space as ``&nbsp;``)."""
+    from datetime import UTC, datetime, timedelta, timezone
+
+    from django.utils.timesince import timesince
+    from hypothesis import example, given, settings as hypothesis_settings, strategies as st
+
+    from security.templatetags.security_sessions import ago, ago_html
+
+    zones = st.sampled_from([UTC, timezone(timedelta(hours=-5)), timezone(timedelta(hours=13))])
+    moments = st.datetimes(min_value=datetime(1990, 1, 1), max_value=datetime(2060, 12, 31))
+    back = st.timedeltas(timedelta(0), timedelta(days=60))
+
+    @hypothesis_settings(max_examples=600, deadline=None)
+    @given(now=moments, zone=zones, before=back)
+    @example(now=datetime(2026, 3, 1), zone=UTC, before=timedelta(days=27, seconds=-1))
+    @example(now=datetime(2026, 3, 1), zone=UTC, before=timedelta(days=28))
+    @example(now=datetime(2026, 3, 1), zone=UTC, before=timedelta(minutes=59, seconds=59))
+    @example(now=datetime(2026, 3, 1), zone=UTC, before=timedelta(seconds=60))
+    def check(now, zone, before):
+        now = now.replace(tzinfo=UTC)
+        value = (now - before).astimezone(zone)
+        if before.total_seconds() < 60:
+            expected = "just now"
+        else:
+            expected = f"{timesince(value, now, depth=1)} ago"
+        assert ago(value, now) == expected
+        assert ago_html(value, now) == expected.replace("\xa0", "&nbsp;")
+
+    check()
