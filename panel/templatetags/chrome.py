@@ -16,10 +16,10 @@ from typing import NamedTuple
 
 from django import template
 from django.core.signals import setting_changed
-from django.template.defaulttags import CsrfTokenNode
 from django.templatetags.static import StaticNode
 from django.utils.safestring import mark_safe
 
+from ..csrf import token_input
 from .cached_url import cached_reverse, cached_reverse_pattern, url_base
 
 register = template.Library()
@@ -127,7 +127,7 @@ def _signed_in(context, request, user, paths: _Paths) -> str:
     teams = context.get("teams")
     active = teams.active if teams else None
     superuser = user.is_superuser
-    csrf = CsrfTokenNode().render(context)  # what {% csrf_token %} renders, once
+    csrf = token_input(context)  # what {% csrf_token %} renders, once
     name = _escape(user.get_full_name())
     team = (
         f'<a href="{paths.team[0]}{int(active.team.pk)}{paths.team[1]}">Team</a>' if active else ""

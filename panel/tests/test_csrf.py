@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 
+import pytest
 from django.middleware import csrf as django_csrf
 
 from panel import csrf
@@ -72,3 +73,22 @@ def test_a_strict_client_posts_with_the_token_of_the_page_and_not_without(alice,
         "/auth/login/", {"username": "alice", "password": password, "csrfmiddlewaretoken": token}
     )
     assert accepted.status_code == 302
+
+
+@pytest.mark.parametrize("secret", ["a" * 31, "a" * 33, "a" * 31 + "-", "a" * 31 + "\u00e9", ""])
+def test_masking_refuses_what_is_not_a_secret_of_the_alphabet(secret):
+    with pytest.raises(ValueError):
+        csrf.mask_cipher_secret(secret)
+
+
+# Django's node warns that format_html("") without arguments is deprecated (NOTPROVIDED).
+@pytest.mark.filterwarnings("ignore:Calling format_html:DeprecationWarning")
+@pytest.mark.parametrize("token", ["masked", "NOTPROVIDED", "", None, "<b>&"])
+def test_the_token_input_is_what_djangos_csrf_token_tag_renders(token):
+    from django.template import Context
+    from django.template.defaulttags import CsrfTokenNode
+
+    if token == "masked":
+        token = csrf.mask_cipher_secret(csrf.csrf_string())
+    context = Context({} if token is None else {"csrf_token": token})
+    assert csrf.token_input(context) == CsrfTokenNode().render(context)

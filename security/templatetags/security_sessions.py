@@ -10,11 +10,11 @@ from typing import NamedTuple
 from django import template
 from django.contrib.auth import get_user_model
 from django.db.models import Q
-from django.template.defaulttags import CsrfTokenNode
 from django.utils import timezone
 from django.utils.safestring import mark_safe
 
 from audit.models import AuditEvent
+from panel.csrf import token_input
 from panel.prepared import IEXACT, PreparedLookup
 from panel.templatetags.cached_url import cached_reverse_pattern
 from security.client import geoip, useragent
@@ -199,7 +199,7 @@ def trusted_device_rows(context, devices) -> str:
     each with its Forget form (the page's CSRF token, as ``{% csrf_token %}`` gives it).
     Every text is escaped as ``format_html`` would (``html.escape``, which Django's
     ``escape`` is); the icon and the token are markup already."""
-    csrf = CsrfTokenNode().render(context)  # what {% csrf_token %} renders, once
+    csrf = token_input(context)  # what {% csrf_token %} renders, once
     zone, now = timezone.get_current_timezone(), timezone.now()  # once, not per row
     # Reversed once per process, not once a row (a reverse is the costliest part of one).
     head, _, tail = cached_reverse_pattern("security:device_forget")
