@@ -229,3 +229,13 @@ def test_lookups_read_together_match_each_read_alone(record, alice, user_factory
     ]
     assert [len(found) for found in together] == [1, 0, 1, 0]
     assert together[0][0].user.username == "alice"  # the join's instance built as well
+    # Again and again, the statements prepared on the server by now and the batch's text
+    # kept for the connection, with the values swapped: each lookup's own answer.
+    swapped = [lookups[3], lookups[1], lookups[2], lookups[0]]
+    for _ in range(2):
+        with CaptureQueriesContext(connection) as queries:
+            again = all_together(*swapped)
+        assert len(queries) == (1 if connection.vendor == "postgresql" else len(lookups))
+        assert [len(found) for found in again] == [0, 0, 1, 1]
+        assert fields(again[3][0]) == fields(together[0][0])
+        assert fields(again[2][0]) == fields(together[2][0])
