@@ -119,8 +119,9 @@ TEMPLATES = [
                 "panel.context_processors.site",
                 "teams.context_processors.teams",
             ],
-            # {% url %} keeps the answers of constant names (panel/templatetags/cached_url.py).
-            "builtins": ["panel.templatetags.cached_url"],
+            # {% url %} keeps the answers of constant names (panel/templatetags/cached_url.py),
+            # {% extends %} the root template's blocks (panel/templatetags/kept_extends.py).
+            "builtins": ["panel.templatetags.cached_url", "panel.templatetags.kept_extends"],
         },
     },
 ]
