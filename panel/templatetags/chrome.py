@@ -12,7 +12,6 @@ escapes it.
 from __future__ import annotations
 
 import html
-from typing import NamedTuple
 
 from django import template
 from django.core.signals import setting_changed
@@ -20,7 +19,7 @@ from django.templatetags.static import StaticNode
 from django.utils.safestring import mark_safe
 
 from ..csrf import token_input
-from .cached_url import cached_reverse, cached_reverse_pattern, url_base
+from .cached_url import cached_reverse, cached_reverse_with_pk, url_base
 
 register = template.Library()
 
@@ -63,79 +62,57 @@ def _escape(value) -> str:
     return html.escape(str(value))
 
 
-class _Paths(NamedTuple):
-    """The top bar's paths for one ``url_base`` (the URLconf, the script prefix and the
-    current application: all a path depends on), escaped, made once per process."""
-
-    home: str
-    dashboard: str
-    operations: str
-    switch: str
-    settings: str
-    admin: str
-    logout: str
-    team: tuple[str, str]  # the team page's path around its pk
+# (name, url_base) -> the path, escaped: reversed and escaped once per process (each
+# path only when a page needs it: the audit log's and the admin's for superusers).
+_paths: dict[tuple, str] = {}
 
 
-_paths: dict[tuple, _Paths] = {}
-
-
-def _paths_for(base: tuple) -> _Paths:
-    found = _paths.get(base)
+def _path(name: str, base: tuple) -> str:
+    key = (name, base)
+    found = _paths.get(key)
     if found is None:
-        head, _, tail = cached_reverse_pattern("teams:team", base=base)
-        found = _Paths(
-            *(
-                _escape(cached_reverse(name, base=base))
-                for name in (
-                    "home",
-                    "dashboard",
-                    "security:audit_log",
-                    "teams:switch",
-                    "accounts:settings",
-                    "admin:index",
-                    "security:logout",
-                )
-            ),
-            team=(_escape(head), _escape(tail)),
-        )
-        if len(_paths) < 64:
-            _paths[base] = found
+        found = _escape(cached_reverse(name, base=base))
+        if len(_paths) < 256:
+            _paths[key] = found
     return found
 
 
 # The header, built with f-strings: through ``format_html`` (a keyword format and an
 # escape per value, eight of them) it was about a tenth of a signed-in page. Every value
-# is escaped here as format_html escaped it (``_escape``); the paths once per process.
+# is escaped here as format_html escaped it (``_escape``); each path once per process.
 @register.simple_tag(takes_context=True)
 def topbar(context) -> str:
     request = context.get("request")
     user = context.get("user")
-    paths = _paths_for(url_base(request))  # once for the eight paths
+    base = url_base(request)  # once for the eight paths
     brand = (
-        f'<a class="brand" href="{paths.home}"><span class="brand-mark" aria-hidden="true">'
+        f'<a class="brand" href="{_path("home", base)}"><span class="brand-mark" aria-hidden="true">'
         f"&#9650;</span> {_escape(context.get('site_name'))}</a>"
     )
     if user is not None and user.is_authenticated:
-        brand += "\n    " + _signed_in(context, request, user, paths)
+        brand += "\n    " + _signed_in(context, request, user, base)
     return mark_safe(  # noqa: S308 (every value escaped)
         f'<header class="topbar">\n    {brand}\n  </header>'
     )
 
 
-def _signed_in(context, request, user, paths: _Paths) -> str:
+def _signed_in(context, request, user, base: tuple) -> str:
     teams = context.get("teams")
     active = teams.active if teams else None
     superuser = user.is_superuser
     csrf = token_input(context)  # what {% csrf_token %} renders, once
     name = _escape(user.get_full_name())
     team = (
-        f'<a href="{paths.team[0]}{int(active.team.pk)}{paths.team[1]}">Team</a>' if active else ""
+        f'<a href="{_escape(cached_reverse_with_pk("teams:team", active.team.pk, base=base))}">Team</a>'
+        if active
+        else ""
     )
-    operations = f'<a href="{paths.operations}">Operations</a>' if superuser else ""
+    operations = (
+        f'<a href="{_path("security:audit_log", base)}">Operations</a>' if superuser else ""
+    )
     parts = [
         '<nav class="topnav" aria-label="Main">\n'
-        f'      <a href="{paths.dashboard}">Dashboard</a>\n'
+        f'      <a href="{_path("dashboard", base)}">Dashboard</a>\n'
         f"      {team}\n"
         f"      {operations}\n"
         "    </nav>"
@@ -160,21 +137,21 @@ def _signed_in(context, request, user, paths: _Paths) -> str:
         else:
             body = f"<span>Team <strong>{_escape(active.team.name)}</strong></span>"
         parts.append(
-            f'<form method="post" action="{paths.switch}" class="teamswitch">\n'
+            f'<form method="post" action="{_path("teams:switch", base)}" class="teamswitch">\n'
             f'      {csrf}<input type="hidden" name="next" value="{_escape(request.get_full_path())}">\n'
             f"      {body}\n"
             "    </form>"
         )
-    admin = f'<a href="{paths.admin}">Administration</a>' if superuser else ""
+    admin = f'<a href="{_path("admin:index", base)}">Administration</a>' if superuser else ""
     parts.append(
         '<details class="usermenu">\n'
         f'      <summary aria-label="Account menu for {name}"><span class="avatar" aria-hidden="true">'
         f'{_escape(user.initials)}</span><span class="usermenu-name">{name}</span></summary>\n'
         '      <div class="usermenu-panel">\n'
         f'        <p class="usermenu-who"><strong>{name}</strong><br><span class="muted">{_escape(user.email)}</span></p>\n'
-        f'        <a href="{paths.settings}">Settings</a>\n'
+        f'        <a href="{_path("accounts:settings", base)}">Settings</a>\n'
         f"        {admin}\n"
-        f'        <form method="post" action="{paths.logout}">{csrf}'
+        f'        <form method="post" action="{_path("security:logout", base)}">{csrf}'
         '<button type="submit" class="linklike">Sign out</button></form>\n'
         "      </div>\n"
         "    </details>"
