@@ -86,3 +86,22 @@ def test_the_static_tag_answers_as_djangos_and_asks_the_storage_once(monkeypatch
     assert calls == ["panel/css/panel.css", "x y.png"]
     settings.STATIC_URL = "/elsewhere/"  # a changed setting empties what was kept
     assert render(source).startswith("/elsewhere/panel/css/panel.css|")
+
+
+def test_the_base_is_kept_on_a_resolved_request_until_its_resolution_changes(monkeypatch):
+    from django.urls import resolve
+
+    calls = []
+    real = cached_url.get_urlconf
+    monkeypatch.setattr(cached_url, "get_urlconf", lambda: calls.append(1) or real())
+    request = RequestFactory().get("/settings/security/")
+    assert cached_url.url_base(request) == cached_url.url_base(request)  # not resolved yet
+    assert len(calls) == 2  # worked out each time
+    request.resolver_match = resolve("/settings/security/")
+    first = cached_url.url_base(request)
+    assert cached_url.url_base(request) is first and len(calls) == 3  # kept
+    assert first[2] == "accounts"
+    request.resolver_match = resolve("/teams/switch/")  # resolved again: worked out again
+    assert cached_url.url_base(request)[2] == "teams" and len(calls) == 4
+    request.current_app = "admin"  # as {% url %} takes it: the request's own first
+    assert cached_url.url_base(request)[2] == "admin" and len(calls) == 5
