@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
-from panel.templatetags.cached_url import cached_reverse
+from panel.templatetags.cached_url import cached_reverse, url_base
 
 
 @dataclass(frozen=True)
@@ -26,11 +26,12 @@ def register_tab(key: str, label: str, url_name: str) -> None:
 
 
 def settings_tabs(active: str) -> list[dict]:
+    base = url_base()  # worked out once for the tabs (it reads asgiref's Local twice)
     return [
         {
             "key": t.key,
             "label": t.label,
-            "url": cached_reverse(t.url_name),  # reversed once per process
+            "url": cached_reverse(t.url_name, base=base),  # reversed once per process
             "active": t.key == active,
         }
         for t in _TABS

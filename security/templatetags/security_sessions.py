@@ -202,7 +202,9 @@ def trusted_device_rows(context, devices) -> str:
     csrf = token_input(context)  # what {% csrf_token %} renders, once
     zone, now = timezone.get_current_timezone(), timezone.now()  # once, not per row
     # Reversed once per process, not once a row (a reverse is the costliest part of one).
-    head, _, tail = cached_reverse_pattern("security:device_forget")
+    head, _, tail = cached_reverse_pattern(
+        "security:device_forget", getattr(context, "request", None)
+    )
     head, tail = escape(head), escape(tail)
     return mark_safe(  # noqa: S308 (every text in a row is escaped)
         "".join([_trusted_row(d, csrf, zone, now, head, tail) for d in devices])
