@@ -10,7 +10,6 @@ from typing import NamedTuple
 
 from django.db.models import Count, IntegerField, OuterRef, Subquery
 from django.db.models.functions import Coalesce
-from django.utils import timezone
 
 from panel.prepared import PreparedLookup, all_together
 from security.passkeys import ceremony, services as passkeys
@@ -26,6 +25,7 @@ class Overview:
     passkeys: dict  # the passkeys' lines and whether passkeys can work on this site
     trusted: list  # TRUSTED_DEVICES' rows, most recently seen first (DeviceRow)
     activity: list[dict]  # signin_activity's rows
+    clock: security_sessions.Clock  # the zone and the time every list's dates use
 
 
 class PasskeyLine(NamedTuple):
@@ -39,8 +39,10 @@ class PasskeyLine(NamedTuple):
     last_used: str  # "5&nbsp;minutes ago" (markup), or "" when never used
 
 
-def passkey_lines(rows: list[passkeys.PasskeyRow]) -> tuple[PasskeyLine, ...]:
-    zone, now = timezone.get_current_timezone(), timezone.now()
+def passkey_lines(
+    rows: list[passkeys.PasskeyRow], at: security_sessions.Clock | None = None
+) -> tuple[PasskeyLine, ...]:
+    zone, now = at or security_sessions.clock()
     return tuple(
         PasskeyLine(
             row.pk,
@@ -128,10 +130,12 @@ def lookups(user) -> list[tuple[PreparedLookup, tuple]]:
 def read(user) -> Overview:
     credentials, apps, trusted, *events = all_together(*lookups(user))
     passkey_rows = passkeys.rows_for(user, credentials)
+    at = security_sessions.clock()  # once for the page's lists
     return Overview(
         two_factor=twofactor_state(apps[0] if apps else None, bool(passkey_rows)),
-        passkeys={"rows": passkey_lines(passkey_rows), "available": ceremony.available()},
+        passkeys={"rows": passkey_lines(passkey_rows, at), "available": ceremony.available()},
         trusted=trusted,
         # Without a username and an email to match by: the ORM's query, on its own.
         activity=security_sessions.signin_activity(user, events=events[0] if events else None),
+        clock=at,
     )
