@@ -267,16 +267,23 @@ _SERVER_TYPES = {int: "bigint", str: "text", IEXACT: "text", datetime: "timestam
 def _prepared_on(connection) -> set[str] | None:
     """The names prepared on ``connection``'s current database connection, or None when
     this connection sends its statements whole."""
+    return _kept_on(connection)[1]
+
+
+def _kept_on(connection) -> tuple:
+    """``(database connection, names prepared or None, batches written)``: what
+    ``connection``'s current database connection holds; a new one starts afresh. The
+    batches live beside the names, so that they are forgotten together."""
     kept = getattr(connection, "_panel_prepared_on", None)
     if kept is None or kept[0] is not connection.connection:
-        kept = (connection.connection, set())
+        kept = (connection.connection, set(), {})
         connection._panel_prepared_on = kept
-    return kept[1]
+    return kept
 
 
 def _send_whole(connection) -> None:
     """``connection``'s current database connection prepares nothing from now on."""
-    connection._panel_prepared_on = (connection.connection, None)
+    connection._panel_prepared_on = (connection.connection, None, {})
 
 
 def _server_statement(lookup: PreparedLookup, compiled: _Compiled, pgconn) -> tuple[str, str]:
@@ -305,7 +312,7 @@ def _executed(cursor, alias: str, lookups, prepared: set[str]) -> list[list]:
     connection = connections[alias]
     # The batch's EXECUTE text and compiled lookups, once its statements are prepared on
     # this connection: written for each view it was a sixth of the batch's cost.
-    batches = _batches_on(connection)
+    batches = _kept_on(connection)[2]  # EXECUTE texts of batches whose names are prepared
     key = tuple(lookup.number for lookup, _ in lookups)
     batch = batches.get(key)
     if batch is None:
@@ -337,16 +344,6 @@ def _executed(cursor, alias: str, lookups, prepared: set[str]) -> list[list]:
     ]
     cursor.execute(sql, params)
     return _results(cursor, alias, lookups, every, skip=0)
-
-
-def _batches_on(connection) -> dict:
-    """The batches written for ``connection``'s current database connection (its
-    prepared statements are that connection's)."""
-    kept = getattr(connection, "_panel_batches", None)
-    if kept is None or kept[0] is not connection.connection:
-        kept = (connection.connection, {})
-        connection._panel_batches = kept
-    return kept[1]
 
 
 def _results(cursor, alias: str, lookups, every: list[_Compiled], skip: int) -> list[list]:

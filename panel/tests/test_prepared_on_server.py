@@ -102,3 +102,18 @@ def test_inside_a_transaction_the_error_is_the_callers(alice, user_factory):
     with pytest.raises(DatabaseError), transaction.atomic():
         all_together(*lookups)
     assert connection._panel_prepared_on[1] is None  # whole statements from now on
+
+
+def test_the_batch_text_kept_is_forgotten_with_the_statements(alice, user_factory):
+    """The EXECUTE text of a batch is kept beside the names prepared: a connection that
+    starts afresh (here: our record reset, the server's statements dropped) prepares
+    again rather than executing names the server no longer holds."""
+    sessions(alice)
+    lookups = batch(alice, user_factory("pip"))
+    forget_prepared()
+    for _ in range(2):  # prepared, then the batch's text kept
+        assert [len(found) for found in all_together(*lookups)] == [2, 4, 0]
+    forget_prepared()
+    with CaptureQueriesContext(connection) as queries:
+        assert [len(found) for found in all_together(*lookups)] == [2, 4, 0]
+    assert len(queries) == 1 and queries[0]["sql"].count("PREPARE ") == 3
