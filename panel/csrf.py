@@ -34,12 +34,11 @@ _LIMIT = 256 - 256 % len(_CHARS)  # 248: below it, byte % 62 is uniform
 
 
 # Bytes translated in C rather than characters looped over in Python (about 110,000
-# instructions a mask through the loops, 10,000 here).
+# instructions a mask through the loops, 23,000 here, the random read included).
 _DROP = bytes(range(_LIMIT, 256))  # the bytes a draw drops
 _PLACE_OF_BYTE = bytes(b % len(_CHARS) for b in range(256))  # a kept byte -> a place
-_CHAR_AT = bytes(
-    ord(_CHARS[n % len(_CHARS)]) for n in range(256)
-)  # a place (or two added) -> a character
+# A place (or two places added: below 124) -> its character, modulo the alphabet.
+_CHAR_AT = bytes(ord(_CHARS[n % len(_CHARS)]) for n in range(256))
 # A character of the alphabet -> its place; anything else -> 255 (refused).
 _PLACE_OF_CHAR = bytes(_CHARS.find(chr(b)) % 256 for b in range(256))
 
