@@ -182,3 +182,30 @@ def test_ago_says_what_djangos_timesince_says_in_its_first_weeks():
         assert ago_html(value, now) == expected.replace("\xa0", "&nbsp;")
 
     check()
+
+
+def test_date_time_says_what_djangos_date_filter_says():
+    """``|date_time`` is ``|date:"j M Y, H:i"`` (the current time zone, naive values as
+    they are, nothing for None or "")."""
+    from datetime import UTC, datetime, timedelta, timezone
+
+    from django.template.defaultfilters import date as django_date
+    from django.utils import timezone as django_timezone
+    from hypothesis import given, settings as hypothesis_settings, strategies as st
+
+    from security.templatetags.security_sessions import date_time
+
+    zones = st.sampled_from([UTC, timezone(timedelta(hours=-5)), timezone(timedelta(hours=13))])
+    moments = st.datetimes(min_value=datetime(1990, 1, 1), max_value=datetime(2060, 12, 31))
+
+    @hypothesis_settings(max_examples=300, deadline=None)
+    @given(moment=moments, zone=zones, current=zones, aware=st.booleans())
+    def check(moment, zone, current, aware):
+        value = moment.replace(tzinfo=zone) if aware else moment
+        with django_timezone.override(current):
+            expected = django_date(django_timezone.template_localtime(value), "j M Y, H:i")
+            assert date_time(value) == expected
+
+    check()
+    assert date_time(None) == django_date(None, "j M Y, H:i") == ""
+    assert date_time("") == django_date("", "j M Y, H:i") == ""
