@@ -31,7 +31,14 @@ TEMPLATES = {
 
 
 def engines() -> tuple[Engine, Engine]:
-    loaders = [("django.template.loaders.locmem.Loader", TEMPLATES)]
+    # The cached loader, as in production: the same parsed root at every render, its
+    # blocks kept after the first.
+    loaders = [
+        (
+            "django.template.loaders.cached.Loader",
+            [("django.template.loaders.locmem.Loader", TEMPLATES)],
+        )
+    ]
     django = Engine(loaders=loaders)
     kept = Engine(loaders=loaders, builtins=["panel.templatetags.kept_extends"])
     return django, kept
@@ -49,6 +56,7 @@ def test_a_three_level_hierarchy_renders_as_with_djangos_tag_again_and_again():
         for name in ("page.html", "middle.html", "root.html"):
             expected = django.get_template(name).render(Context(context))
             assert kept.get_template(name).render(Context(context)) == expected
+    assert "_panel_root_blocks" in kept.get_template("root.html").__dict__  # kept, reused
     page = kept.get_template("page.html").render(Context({"show": True, "rows": [1]}))
     assert "Middle &gt; Root" in page and "page nav (root nav)" in page
     assert "page inner, then middle inner" in page and "<1>" in page
