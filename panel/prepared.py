@@ -147,9 +147,12 @@ class PreparedLookup:
 
     def arguments(self, alias: str, values: tuple) -> tuple:
         """``values`` as they go to the database: a datetime adapted, an ``IEXACT`` string
-        escaped, as the ORM does for this backend."""
+        escaped, as the ORM does for this backend. A lookup whose kinds are all plain
+        (int, str) sends them as they are: its kinds say no datetime is among them."""
         if len(values) != self.arity:
             raise TypeError(f"this lookup takes {self.arity} arguments, got {len(values)}")
+        if self.plain:
+            return values  # nothing to adapt (a view's batch: a sixth of its cost was here)
         ops = connections[alias].ops
         return tuple(
             ops.prep_for_iexact_query(value) if kind == IEXACT else _adapt(ops, value)
@@ -311,8 +314,9 @@ def _server_statement(lookup: PreparedLookup, compiled: _Compiled, pgconn) -> tu
 def _executed(cursor, alias: str, lookups, prepared: set[str]) -> list[list]:
     connection = connections[alias]
     # The batch's EXECUTE text and compiled lookups, once its statements are prepared on
-    # this connection: written for each view it was a sixth of the batch's cost.
-    batches = _kept_on(connection)[2]  # EXECUTE texts of batches whose names are prepared
+    # this connection (kept beside the names): written for each view it was a sixth of
+    # the batch's cost.
+    batches = _kept_on(connection)[2]
     key = tuple(lookup.number for lookup, _ in lookups)
     batch = batches.get(key)
     if batch is None:
@@ -333,15 +337,7 @@ def _executed(cursor, alias: str, lookups, prepared: set[str]) -> list[list]:
             return _results(cursor, alias, lookups, every, skip=len(prepares))
         batch = batches[key] = (";\n".join(executes), every)
     sql, every = batch
-    params = [
-        arg
-        for lookup, values in lookups
-        for arg in (
-            values
-            if lookup.plain and len(values) == lookup.arity
-            else lookup.arguments(alias, values)
-        )
-    ]
+    params = [arg for lookup, values in lookups for arg in lookup.arguments(alias, values)]
     cursor.execute(sql, params)
     return _results(cursor, alias, lookups, every, skip=0)
 

@@ -55,7 +55,17 @@ def short_date(value: datetime, zone=None) -> str:
     without the filter's format parsing: a dozen rows a page. ``zone``: the current time
     zone, when the caller has it already (a row builder looks it up once, not per row)."""
     local = value.astimezone(zone) if zone is not None else timezone.template_localtime(value)
+    return _day(local)
+
+
+def _day(local: datetime) -> str:
+    """``local`` (in the zone it is to be read in) as "7 Mar 2026"."""
     return f"{local.day} {_MONTHS[local.month - 1]} {local.year}"
+
+
+def _day_time(local: datetime) -> str:
+    """``local`` (in the zone it is to be read in) as "7 Mar 2026, 14:05"."""
+    return f"{_day(local)}, {local.hour:02d}:{local.minute:02d}"
 
 
 @register.filter(name="date_time")
@@ -66,10 +76,7 @@ def date_time(value: datetime | None) -> str:
     piece with one session listed."""
     if value in (None, ""):
         return ""
-    local = timezone.template_localtime(value)  # as the date filter (expects_localtime)
-    return (
-        f"{local.day} {_MONTHS[local.month - 1]} {local.year}, {local.hour:02d}:{local.minute:02d}"
-    )
+    return _day_time(timezone.template_localtime(value))  # as |date (expects_localtime)
 
 
 def _units(num: int, unit: str) -> str:
@@ -278,7 +285,7 @@ def activity_rows(rows: list[dict], at: Clock | None = None) -> str:
             _ACTIVITY_ROW.format(
                 event=_activity_event(row),
                 iso=escape(when.isoformat()),
-                title=f"{short_date(when, zone)}, {when:%H:%M}",
+                title=_day_time(when),
                 ago=ago_html(row["when"], now),
                 location=escape(row["location"]),
                 ip=escape(row["ip"]) if row["ip"] else "&mdash;",
